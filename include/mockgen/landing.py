@@ -1,0 +1,134 @@
+"""Landing generated entities as CSV part files in blob storage.
+
+Layout (the seed's landing and history containers):
+
+* ``landing/<entity>/dt=<YYYY-MM-DD>/part-00000.csv`` ... plus ``_manifest.json``: the current
+  landing of an entity for a logical date. Re-landing the same date replaces it: parts are
+  overwritten in place, parts the new landing no longer has are deleted, and the manifest
+  (written last) lists exactly the parts, rows and checksums of the landing.
+* ``history/<entity>/dt=<YYYY-MM-DD>/part-00000-<sha256[:16]>.csv``: every version ever landed,
+  content-addressed and written create-if-absent, so it is never overwritten and landing the same
+  bytes twice adds nothing.
+
+Each part is one atomic put (see include/blob_storage.py), so a reader never sees half a file.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Iterable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from include.blob_storage import BlobStore, StorageError, open_store
+from include.mockgen.schema import ENTITIES
+
+__all__ = ["Lander", "LandedEntity", "open_store", "StorageError", "encode_csv"]
+
+_PART = re.compile(r"part-(\d{5})\.csv$")
+
+
+@dataclass
+class LandedEntity:
+    entity: str
+    logical_date: date
+    rows: int = 0
+    bytes: int = 0
+    parts: int = 0
+    paths: list[str] = field(default_factory=list)
+
+
+def encode_csv(table: pa.Table) -> bytes:
+    """CSV bytes with a header; empty strings are written as empty fields, like nulls, so a
+    missing value has one spelling in the landing files (the seed's pandas output did the same)."""
+    columns = []
+    for column in table.columns:
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            column = pc.if_else(pc.equal(column, ""), pa.scalar(None, column.type), column)
+        columns.append(column)
+    sink = io.BytesIO()
+    pacsv.write_csv(pa.Table.from_arrays(columns, names=table.column_names), sink,
+                    pacsv.WriteOptions(include_header=True, quoting_style="needed"))
+    return sink.getvalue()
+
+
+class Lander:
+    """Lands and reads entities in one storage account (or local directory)."""
+
+    def __init__(self, store: BlobStore, *, landing: str = "landing", history: str = "history"):
+        self.store, self.landing, self.history = store, landing, history
+
+    @staticmethod
+    def _prefix(entity: str, logical_date: date) -> str:
+        return f"{entity}/dt={logical_date.isoformat()}/"
+
+    def land(self, entity: str, logical_date: date, parts: Iterable[pa.Table]) -> LandedEntity:
+        """Write ``parts`` as the landing of ``entity`` for ``logical_date``; returns what landed.
+
+        An empty ``parts`` still lands one header-only part, so a landed entity+date always has a
+        file and readers can tell "landed, no rows" from "not landed".
+        """
+        spec = ENTITIES.get(entity)
+        if spec is None:
+            raise ValueError(f"unknown entity {entity!r}; expected one of {', '.join(ENTITIES)}")
+        prefix = self._prefix(entity, logical_date)
+        result = LandedEntity(entity, logical_date)
+        manifest_parts = []
+        for index, table in enumerate(_at_least_one(parts, spec.column_names)):
+            if table.column_names != spec.column_names:
+                raise ValueError(f"{entity} part {index}: columns {table.column_names} differ from the "
+                                 f"landing contract {spec.column_names}")
+            data = encode_csv(table)
+            digest = hashlib.sha256(data).hexdigest()
+            path = f"{prefix}part-{index:05d}.csv"
+            self.store.put(self.landing, path, data, overwrite=True)
+            self.store.put(self.history, f"{prefix}part-{index:05d}-{digest[:16]}.csv", data, overwrite=False)
+            manifest_parts.append({"path": path, "rows": table.num_rows, "bytes": len(data), "sha256": digest})
+            result.rows += table.num_rows
+            result.bytes += len(data)
+            result.paths.append(path)
+        result.parts = len(manifest_parts)
+        # a re-landing with fewer parts must not leave the earlier landing's extra parts behind
+        for stale in self.store.list(self.landing, prefix):
+            match = _PART.search(stale)
+            if match is None or int(match.group(1)) >= result.parts:
+                if not stale.endswith("_manifest.json"):
+                    self.store.delete(self.landing, stale)
+        manifest = {"entity": entity, "logical_date": logical_date.isoformat(), "rows": result.rows,
+                    "bytes": result.bytes, "parts": manifest_parts}
+        self.store.put(self.landing, f"{prefix}_manifest.json",
+                       json.dumps(manifest, indent=2, sort_keys=True).encode(), overwrite=True)
+        return result
+
+    def landed_paths(self, entity: str) -> list[str]:
+        """CSV part paths of ``entity`` in the landing container, every date, sorted."""
+        return [p for p in self.store.list(self.landing, f"{entity}/") if _PART.search(p)]
+
+    def exists(self, entity: str) -> bool:
+        return bool(self.landed_paths(entity))
+
+    def read(self, entity: str) -> pa.Table:
+        """Every landed row of ``entity`` (all dates), all columns as strings, empty fields as null."""
+        names = ENTITIES[entity].column_names
+        convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=True,
+                                       include_columns=names)
+        tables = [pacsv.read_csv(io.BytesIO(self.store.get(self.landing, p)), convert_options=convert)
+                  for p in self.landed_paths(entity)]
+        if not tables:
+            return pa.table({n: pa.array([], pa.string()) for n in names})
+        return pa.concat_tables(tables)
+
+
+def _at_least_one(parts: Iterable[pa.Table], names: list[str]) -> Iterable[pa.Table]:
+    empty = True
+    for table in parts:
+        empty = False
+        yield table
+    if empty:
+        yield pa.table({n: pa.array([], pa.string()) for n in names})

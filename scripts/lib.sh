@@ -1,0 +1,91 @@
+# Shared setup functions, sourced by scripts/run.sh and scripts/test.sh. Every function is
+# idempotent: running it twice does the work once.
+# shellcheck shell=bash
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+UV="$VENV/bin/uv"
+LOCAL="$ROOT/.local"            # git-ignored: Azurite data, DuckDB file, Airflow home, logs
+UV_VERSION="0.13.8"
+export AZURITE_BLOB_HOST="${AZURITE_BLOB_HOST:-127.0.0.1}"
+export AZURITE_BLOB_PORT="${AZURITE_BLOB_PORT:-10000}"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+find_python() {
+  for py in python3.11 python3; do
+    if command -v "$py" >/dev/null 2>&1 && "$py" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+      echo "$py"; return 0
+    fi
+  done
+  echo "Python 3.11 is required (python3.11 or python3 on PATH)" >&2; return 1
+}
+
+ensure_uv() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    log "creating virtualenv $VENV"
+    "$(find_python)" -m venv "$VENV"
+  fi
+  if [ ! -x "$UV" ] || [ "$("$UV" --version | cut -d' ' -f2)" != "$UV_VERSION" ]; then
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
+  fi
+}
+
+# Create/refresh .venv from requirements.lock; skipped when the lock file has not changed.
+ensure_venv() {
+  ensure_uv
+  local want have
+  want="$(sha256sum "$ROOT/requirements.lock" | cut -d' ' -f1)"
+  have="$(cat "$VENV/.lock-sha256" 2>/dev/null || true)"
+  if [ "$want" != "$have" ]; then
+    log "installing pinned requirements into .venv"
+    "$UV" pip install --quiet --python "$VENV/bin/python" -r "$ROOT/requirements.lock"
+    echo "$want" > "$VENV/.lock-sha256"
+  fi
+  # the project root on sys.path, so `include.*` imports work in scripts, tests and Airflow alike
+  local site
+  site="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+  echo "$ROOT" > "$site/fsdp_project_root.pth"
+}
+
+# Install Azurite from npm into ./node_modules (pinned by package-lock.json).
+ensure_node_modules() {
+  local want have
+  want="$(sha256sum "$ROOT/package-lock.json" | cut -d' ' -f1)"
+  have="$(cat "$ROOT/node_modules/.lock-sha256" 2>/dev/null || true)"
+  if [ ! -x "$ROOT/node_modules/.bin/azurite-blob" ] || [ "$want" != "$have" ]; then
+    command -v npm >/dev/null || { echo "npm (Node 20) is required to install Azurite" >&2; return 1; }
+    log "installing Azurite from npm"
+    (cd "$ROOT" && npm ci --silent --no-audit --no-fund >/dev/null)
+    echo "$want" > "$ROOT/node_modules/.lock-sha256"
+  fi
+}
+
+azurite_up() { (exec 3<>"/dev/tcp/$AZURITE_BLOB_HOST/$AZURITE_BLOB_PORT") 2>/dev/null; }
+
+# Start Azurite (blob only) unless something already listens on its port, or unless the
+# connection string points at real Azure (then there is nothing to start).
+ensure_azurite() {
+  case "${AZURE_STORAGE_CONNECTION_STRING:-}" in
+    ""|*devstoreaccount1*|*UseDevelopmentStorage=true*) ;;
+    *) log "AZURE_STORAGE_CONNECTION_STRING points at real Azure: not starting Azurite"; return 0 ;;
+  esac
+  if azurite_up; then return 0; fi
+  ensure_node_modules
+  mkdir -p "$LOCAL/azurite"
+  log "starting Azurite on $AZURITE_BLOB_HOST:$AZURITE_BLOB_PORT (data in .local/azurite)"
+  # --skipApiVersionCheck: azure-storage-blob 12.31 sends an API version newer than Azurite 3.37 knows
+  nohup "$ROOT/node_modules/.bin/azurite-blob" --silent --location "$LOCAL/azurite" \
+    --blobHost "$AZURITE_BLOB_HOST" --blobPort "$AZURITE_BLOB_PORT" \
+    --skipApiVersionCheck --loose >"$LOCAL/azurite.log" 2>&1 &
+  echo $! > "$LOCAL/azurite.pid"
+  for _ in $(seq 1 100); do
+    if azurite_up; then return 0; fi
+    sleep 0.1
+  done
+  echo "Azurite did not start; see $LOCAL/azurite.log" >&2; return 1
+}
+
+ensure_all() {
+  ensure_venv
+  ensure_azurite
+}

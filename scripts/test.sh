@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: installs what it needs (pinned .venv, Azurite from npm),
+# then runs pytest. Tests start their own Azurite processes on free ports. Extra args go to pytest.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+ensure_venv
+ensure_node_modules
+cd "$ROOT"
+exec "$VENV/bin/python" -m pytest "$@"
