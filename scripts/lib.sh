@@ -89,3 +89,54 @@ ensure_all() {
   ensure_venv
   ensure_azurite
 }
+
+# ---- Airflow (embedded default: SQLite + the repo's dags/ and plugins/ under .local/airflow) ----
+
+# Export the embedded Airflow's environment (include/pipeline/embedded.py is the one definition).
+airflow_env() {
+  eval "$("$VENV/bin/python" -m include.pipeline.embedded --exports)"
+  export PATH="$VENV/bin:$PATH"
+}
+
+# Migrated metadata DB, the duckdb_writer pool and the dbt manifest Cosmos renders from.
+ensure_airflow() {
+  airflow_env
+  log "preparing Airflow in $AIRFLOW_HOME (metadata DB, pool duckdb_writer, dbt manifest)"
+  "$VENV/bin/python" -m include.pipeline.embedded init
+  "$VENV/bin/python" -m include.pipeline.dbt parse >/dev/null
+}
+
+# Debian's chromium for the browser test (python playwright drives it; playwright's own browser
+# download needs a host this workplace cannot reach).
+ensure_chromium() {
+  if command -v chromium >/dev/null 2>&1; then return 0; fi
+  if [ "$(id -u)" != 0 ] && ! command -v sudo >/dev/null 2>&1; then
+    echo "chromium is missing: install it with apt-get install chromium" >&2; return 1
+  fi
+  local sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  log "installing chromium (Debian package)"
+  $sudo apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+}
+
+# ---- Catalog (OpenMetadata push; its own venv, see requirements-catalog.txt for why) ----
+CATALOG_VENV="$ROOT/.venv-catalog"
+
+# Create/refresh .venv-catalog from requirements-catalog.lock; skipped when the lock is unchanged.
+ensure_catalog_venv() {
+  ensure_uv
+  if [ ! -x "$CATALOG_VENV/bin/python" ]; then
+    log "creating virtualenv $CATALOG_VENV"
+    "$UV" venv --quiet --python "$(command -v "$(find_python)")" "$CATALOG_VENV"
+  fi
+  local want have
+  want="$(sha256sum "$ROOT/requirements-catalog.lock" | cut -d' ' -f1)"
+  have="$(cat "$CATALOG_VENV/.lock-sha256" 2>/dev/null || true)"
+  if [ "$want" != "$have" ]; then
+    log "installing pinned requirements into .venv-catalog (openmetadata-ingestion; a few minutes once)"
+    "$UV" pip install --quiet --python "$CATALOG_VENV/bin/python" -r "$ROOT/requirements-catalog.lock"
+    echo "$want" > "$CATALOG_VENV/.lock-sha256"
+  fi
+  local site
+  site="$("$CATALOG_VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+  echo "$ROOT" > "$site/fsdp_project_root.pth"
+}

@@ -1,0 +1,109 @@
+"""
+### fsdp_daily: the customer data product, one logical date per run
+
+Lands the day's customer, account, product and transaction files in the `landing` blob
+container, builds the data product with dbt on DuckDB, checks it, publishes it, and refreshes
+the dbt docs shown in this UI (**Browse > dbt Docs (FSDP data product)**).
+
+| step | what it does |
+| --- | --- |
+| `land_mock_data` | generates the logical date's mock data and lands it as CSV (`landing/<entity>/dt=<date>/`). Skipped with **skip_generation** (in production the source systems land the files). Retries with exponential backoff on blob errors. |
+| `landing_inventory` | reads what is landed for the date (each landing's `_manifest.json`): rows per entity. Runs when landing was skipped. |
+| `dbt` | the dbt project (Astronomer Cosmos): one task per model, snapshot and seed, each followed by its dbt tests, so a failing test stops exactly the models that depend on it. |
+| `apply_role_views` | (re)creates the governance views, one schema per role (`include/governance`): masked PII per the masking policies. |
+| `publish_data_product` | verifies every product table exists and has rows, writes the run report, and updates the product's Airflow **Assets** (`fs_accelerator.*`), which schedule `fsdp_product_health`. |
+| `publish_dbt_docs` | `dbt docs generate` for the warehouse as built, published atomically for the UI. |
+
+**Parameters** (trigger form): `rows` customers to generate, `bad_rows` extra invalid rows the
+cleansing must reject, `skip_generation`, `full_refresh` (dbt `--full-refresh`: rebuilds the
+incremental raw history from every landed file).
+
+**Backfill** (catchup is off): `airflow backfill create --dag-id fsdp_daily --from-date 2026-01-01 --to-date 2026-01-07`.
+Every task that opens the DuckDB file runs in the one-slot pool `duckdb_writer` (DuckDB allows one
+writing process per file). On failure, the run logs one line starting `FSDP run FAILED`.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Param, dag, task
+from cosmos import DbtTaskGroup
+
+from include.pipeline import product, settings
+from include.pipeline.callbacks import log_failure_summary
+from include.pipeline.dbt import task_group_kwargs
+
+# Blob storage calls retry transient errors inside the client (include/blob_storage.py); a task
+# retry covers longer outages (an emulator restart, a storage account throttling for minutes).
+BLOB_RETRIES = {"retries": 4, "retry_delay": timedelta(seconds=15), "retry_exponential_backoff": True,
+                "max_retry_delay": timedelta(minutes=10)}
+
+
+@dag(
+    dag_id="fsdp_daily",
+    schedule="@daily",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"owner": "fsdp-data-product", "retries": 1, "retry_delay": timedelta(seconds=30)},
+    params={
+        "rows": Param(500, type="integer", minimum=1, maximum=5_000_000, title="Customers to generate",
+                      description="Customers in the logical date's mock landing."),
+        "bad_rows": Param(25, type="integer", minimum=0, maximum=1_000_000, title="Extra bad rows",
+                          description="Invalid customer rows added on top, which the cleansing must reject."),
+        "skip_generation": Param(False, type="boolean", title="Skip generation",
+                                 description="Use the files already landed (production: the source systems land them)."),
+        "full_refresh": Param(False, type="boolean", title="Full refresh",
+                              description="dbt --full-refresh: rebuild incremental models from every landed file."),
+    },
+    tags=["fsdp", "data-product", "dbt", "duckdb"],
+    doc_md=__doc__,
+    on_failure_callback=log_failure_summary,
+)
+def fsdp_daily():
+    @task(**BLOB_RETRIES)
+    def land_mock_data(params=None, logical_date=None, dag_run=None) -> dict[str, int]:
+        from airflow.exceptions import AirflowSkipException
+
+        from include.pipeline.landing import land_mock_data as land
+
+        if params["skip_generation"]:
+            raise AirflowSkipException("skip_generation: using the files the source systems landed")
+        return land(_day(logical_date, dag_run), rows=params["rows"], bad_rows=params["bad_rows"])
+
+    @task(trigger_rule="none_failed", **BLOB_RETRIES)
+    def landing_inventory(logical_date=None, dag_run=None) -> dict[str, int]:
+        from include.pipeline.landing import landed_rows
+
+        return landed_rows(_day(logical_date, dag_run))
+
+    @task(pool=settings.DUCKDB_POOL)
+    def apply_role_views() -> dict:
+        from include.governance.views import apply_role_views as apply
+
+        return apply(settings.duckdb_path(), settings.dbt_manifest_path())
+
+    @task(pool=settings.DUCKDB_POOL, outlets=product.assets())
+    def publish_data_product(landed: dict[str, int], params=None, logical_date=None, dag_run=None) -> str:
+        from include.pipeline.summary import publish_run_report
+
+        return str(publish_run_report(_day(logical_date, dag_run), landed, dict(params)))
+
+    @task(pool=settings.DUCKDB_POOL)
+    def publish_dbt_docs() -> str:
+        from include.pipeline.dbt import publish_docs
+
+        return str(publish_docs())
+
+    landed = landing_inventory()
+    dbt = DbtTaskGroup(group_id="dbt", **task_group_kwargs())
+    land_mock_data() >> landed >> dbt >> apply_role_views() >> publish_data_product(landed) >> publish_dbt_docs()
+
+
+def _day(logical_date, dag_run):
+    """The run's date: its logical date, or run_after for runs triggered without one."""
+    return (logical_date or dag_run.run_after).date()
+
+
+fsdp_daily()

@@ -1,0 +1,60 @@
+{#
+    Engine-specific SQL isolated behind adapter dispatch, so the models stay portable between the
+    default DuckDB target and the documented Trino target (profiles.yml). DuckDB's and Trino's
+    array functions differ in name only.
+#}
+
+{# A list of the names of the rules that failed. `rules` is a list of (name, condition) pairs;
+   a rule fails when its condition is false or null, as a condition in the seed's WHERE clause. #}
+{% macro failed_rules(rules) -%}
+    {{ return(adapter.dispatch('failed_rules', 'fsdp')(rules)) }}
+{%- endmacro %}
+
+{% macro default__failed_rules(rules) -%}
+    filter(array[
+        {%- for name, condition in rules %}
+        case when coalesce(({{ condition }}), false) then null else '{{ name }}' end{{ "," if not loop.last }}
+        {%- endfor %}
+    ], r -> r is not null)
+{%- endmacro %}
+
+{% macro duckdb__failed_rules(rules) -%}
+    list_filter([
+        {%- for name, condition in rules %}
+        case when coalesce(({{ condition }}), false) then null else '{{ name }}' end{{ "," if not loop.last }}
+        {%- endfor %}
+    ], r -> r is not null)
+{%- endmacro %}
+
+{% macro list_concat(a, b) -%}
+    {{ return(adapter.dispatch('list_concat', 'fsdp')(a, b)) }}
+{%- endmacro %}
+{% macro default__list_concat(a, b) %}concat({{ a }}, {{ b }}){% endmacro %}
+{% macro duckdb__list_concat(a, b) %}list_concat({{ a }}, {{ b }}){% endmacro %}
+
+{% macro list_length(a) -%}
+    {{ return(adapter.dispatch('list_length', 'fsdp')(a)) }}
+{%- endmacro %}
+{% macro default__list_length(a) %}cardinality({{ a }}){% endmacro %}
+{% macro duckdb__list_length(a) %}len({{ a }}){% endmacro %}
+
+{# Regular-expression search with the seed's REGEXP_like semantics (a match anywhere; anchor with ^ and $). #}
+{% macro regexp_like(value, pattern) -%}
+    {{ return(adapter.dispatch('regexp_like', 'fsdp')(value, pattern)) }}
+{%- endmacro %}
+{% macro default__regexp_like(value, pattern) %}regexp_like({{ value }}, '{{ pattern }}'){% endmacro %}
+{% macro duckdb__regexp_like(value, pattern) %}regexp_matches({{ value }}, '{{ pattern }}'){% endmacro %}
+
+{# An empty list of rule names, typed like failed_rules(). #}
+{% macro empty_rule_list() -%}
+    {{ return(adapter.dispatch('empty_rule_list', 'fsdp')()) }}
+{%- endmacro %}
+{% macro default__empty_rule_list() %}cast(array[] as array(varchar)){% endmacro %}
+{% macro duckdb__empty_rule_list() %}cast([] as varchar[]){% endmacro %}
+
+{# Cast or null when the text does not convert (DuckDB and Trino both have try_cast; dbt-duckdb's
+   dbt.safe_cast is a plain cast that fails the whole build on one malformed value). #}
+{% macro try_cast_to(value, type) -%}
+    {{ return(adapter.dispatch('try_cast_to', 'fsdp')(value, type)) }}
+{%- endmacro %}
+{% macro default__try_cast_to(value, type) %}try_cast({{ value }} as {{ type }}){% endmacro %}

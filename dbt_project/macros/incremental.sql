@@ -1,0 +1,40 @@
+{#
+    Incremental processing by ingestion time: raw rows carry _ingested_at (when the raw model
+    appended them). A downstream incremental model processes the rows ingested after the latest
+    _ingested_at it already holds. The watermark is read once, before the query runs, and inlined
+    as a literal, so the scan of the large raw/validated tables can skip old row groups.
+#}
+{% macro ingested_after_watermark(column='_ingested_at') -%}
+    {%- if is_incremental() and execute -%}
+        {%- set watermark = run_query("select cast(max(" ~ column ~ ") as varchar) from " ~ this).columns[0].values()[0] -%}
+        {%- if watermark is not none -%}
+            {{ column }} > cast('{{ watermark }}' as {{ dbt.type_timestamp() }})
+        {%- else -%}
+            1 = 1
+        {%- endif -%}
+    {%- else -%}
+        1 = 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+    The latest valid version of each `key` (seed: ROW_NUMBER() OVER (PARTITION BY cust_id ORDER BY
+    modified_at DESC) ... rn = 1). The seed dedups before it cleanses, so a customer whose latest
+    version is invalid disappears from its output; here the cleansing comes first and the product
+    serves the latest *valid* version. Ties on modified_at (the same instant landed twice with
+    different spellings) are broken by the later landing date, then the later file, then the
+    record id, so a rebuild always picks the same row.
+#}
+{% macro latest_valid_version(relation, key, version_column='modified_at') -%}
+    select * from (
+        select
+            *,
+            row_number() over (
+                partition by {{ key }}
+                order by {{ version_column }} desc, _landed_date desc, _source_file desc, _record_id desc
+            ) as _version_rank
+        from {{ relation }}
+        where is_valid
+    ) as ranked
+    where _version_rank = 1
+{%- endmacro %}

@@ -1,0 +1,54 @@
+{#- Cleansing rules for transactions. Incremental: each run checks only the transactions ingested
+    since the last run (10M rows are too many to re-check every day). The referential rule
+    account_id_known is therefore evaluated when a transaction is first processed; a transaction
+    that arrives before its account stays quarantined until a --full-refresh. -#}
+{{ config(materialized='incremental', on_schema_change='fail') }}
+{%- set rules = [
+    ('txn_id_format', regexp_like('txn_id', '^T[0-9]{18}$')),
+    ('txn_ts_required', 'txn_ts is not null'),
+    ('amount_positive', 'amount > 0'),
+    ('currency_code_valid', regexp_like('currency_code', '^[A-Z]{3}$')),
+    ('txn_type_allowed', is_allowed('txn_type')),
+    ('txn_mode_allowed', is_allowed('txn_mode')),
+    ('channel_allowed', is_allowed('channel')),
+    ('txn_reason_allowed', is_allowed('txn_reason')),
+    ('merchant_name_valid', 'merchant_name is null or length(merchant_name) <= 100'),
+    ('txn_status_allowed', is_allowed('txn_status')),
+    ('account_id_known', 'account_is_known'),
+] -%}
+
+with
+
+transactions as (
+    select * from {{ ref('stg_landing__transactions') }}
+    where {{ ingested_after_watermark() }}
+),
+
+accounts as (
+    select account_id from {{ ref('account_dp') }}
+),
+
+joined as (
+    select
+        transactions.*,
+        accounts.account_id is not null as account_is_known
+    from transactions
+    left join accounts
+        on transactions.account_id = accounts.account_id
+),
+
+checked as (
+    select
+        *,
+        {{ list_concat('_type_errors', failed_rules(rules)) }} as failed_rules
+    from joined
+),
+
+final as (
+    select
+        *,
+        {{ list_length('failed_rules') }} = 0 as is_valid
+    from checked
+)
+
+select * from final

@@ -1,0 +1,26 @@
+{{ config(post_hook=["{{ export_to_curated() }}"]) }}
+
+with
+
+latest as (
+    {{ latest_valid_version(ref('int_accounts_validated'), 'account_id') }}
+),
+
+final as (
+    select
+        account_id,
+        cust_id,
+        product_id,
+        account_open_date,
+        account_status,
+        credit_limit,
+        current_balance,
+        currency_code,
+        created_at,
+        modified_at,
+        _source_file,
+        _landed_date
+    from latest
+)
+
+select * from final

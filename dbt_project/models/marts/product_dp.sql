@@ -1,0 +1,28 @@
+{{ config(post_hook=["{{ export_to_curated() }}"]) }}
+
+with
+
+latest as (
+    {{ latest_valid_version(ref('int_products_validated'), 'product_id') }}
+),
+
+final as (
+    select
+        product_id,
+        product_name,
+        product_type,
+        product_category,
+        card_network,
+        annual_fee,
+        interest_rate,
+        min_cibil_score,
+        launch_date,
+        product_status,
+        created_at,
+        modified_at,
+        _source_file,
+        _landed_date
+    from latest
+)
+
+select * from final

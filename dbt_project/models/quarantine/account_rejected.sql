@@ -1,0 +1,1 @@
+{{ quarantine('account_raw', 'int_accounts_validated', 'accounts') }}

@@ -1,0 +1,1 @@
+{{ quarantine('customer_overview_raw', 'int_customers_validated', 'customers') }}

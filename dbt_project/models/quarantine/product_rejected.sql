@@ -1,0 +1,1 @@
+{{ quarantine('product_raw', 'int_products_validated', 'products') }}

@@ -1,0 +1,5 @@
+import sys
+
+from include.mockgen.cli import main
+
+sys.exit(main())

@@ -1,0 +1,65 @@
+"""Deliberately bad rows (the ``--bad-rows N`` knob), for testing cleansing and quality checks.
+
+These come on top of the rows the seed's own rules reject as its generator produces them
+(``Semi`` segment, ``I Prefer not to say``, Corporate/Merchant without personal attributes, the
+``D’Alia`` apostrophe): those are part of the normal output and need no knob.
+
+N rows are spread round-robin over the kinds of an entity, deterministic for (seed, date). They are
+appended as the last part of the entity's landing.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+import pyarrow as pa
+
+from include.mockgen.engine import rng_for
+
+CUSTOMER_KINDS = ("bad_email", "digits_in_name", "cibil_out_of_range", "unknown_segment", "duplicate_version",
+                  "blank_id")
+TRANSACTION_KINDS = ("unknown_account", "blank_id", "non_positive_amount", "unknown_txn_type")
+KINDS = {"customers": CUSTOMER_KINDS, "transactions": TRANSACTION_KINDS}
+
+
+def _kinds(entity: str, n: int) -> list[str]:
+    kinds = KINDS[entity]
+    return [kinds[i % len(kinds)] for i in range(n)]
+
+
+def corrupt(entity: str, seed: int, logical_date: date, fresh: pa.Table, existing: pa.Table) -> tuple[pa.Table, Counter]:
+    """``fresh`` (N newly generated valid rows) made bad, one kind per row; ``existing`` supplies the
+    rows a duplicate version copies. Returns the bad rows and how many of each kind."""
+    rng = rng_for(seed, logical_date, f"{entity}.bad", 0, "corrupt")
+    rows = fresh.to_pylist()
+    dupes = existing.to_pylist()
+    kinds = _kinds(entity, len(rows))
+    for i, (row, kind) in enumerate(zip(rows, kinds)):
+        if kind == "bad_email":
+            row["email_addr"] = row["email_addr"].replace("@", "#", 1).upper()
+        elif kind == "digits_in_name":
+            row["cust_last_name"] = f"{row['cust_last_name']}{rng.integers(0, 10)}"
+            if row["cust_first_name"]:
+                row["cust_first_name"] = f"{row['cust_first_name']}{rng.integers(10, 100)}"
+        elif kind == "cibil_out_of_range":
+            row["cibil_score"] = int(rng.choice([0, 120, 299, 901, 999, 1200]))
+        elif kind == "unknown_segment":
+            row["cust_segment"] = "Metro"
+        elif kind == "duplicate_version":
+            rows[i] = dict(dupes[int(rng.integers(0, len(dupes)))])
+        elif kind == "blank_id":
+            row["cust_id" if entity == "customers" else "txn_id"] = None
+        elif kind == "unknown_account":
+            row["account_id"] = f"{999_000_000_000 + int(rng.integers(0, 999_999_999)):012d}"
+        elif kind == "non_positive_amount":
+            row["amount"] = -row["amount"] if rng.random() < 0.5 else row["amount"] * 0
+        elif kind == "unknown_txn_type":
+            row["txn_type"] = str(rng.choice(["Chargeback", "DR", "debit", "X"]))
+    return pa.Table.from_pylist(rows, schema=fresh.schema), Counter(kinds)
+
+
+def empty_counts(entity: str) -> Counter:
+    return Counter({k: 0 for k in KINDS.get(entity, ())})
+
+
+__all__ = ["corrupt", "KINDS", "CUSTOMER_KINDS", "TRANSACTION_KINDS", "empty_counts"]

@@ -1,0 +1,147 @@
+"""dbt for the DAGs: the Cosmos configuration of the dbt task group, the manifest Cosmos renders
+from, and the dbt docs published to the Airflow UI.
+
+Why Cosmos renders from a manifest (LoadMode.DBT_MANIFEST) instead of running ``dbt ls``: the
+scheduler re-parses DAG files every 30 s, and ``dbt ls`` costs seconds of CPU per parse on a
+2-core machine. ``dbt parse`` runs once, in scripts/pipeline.sh, scripts/airflow.sh, the test
+fixtures and docker-compose's init service (``python -m include.pipeline.dbt parse``).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from include.pipeline import settings
+
+log = logging.getLogger(__name__)
+
+DOCS_FILES = ("index.html", "manifest.json", "catalog.json")
+
+
+def dbt_env() -> dict[str, str]:
+    """Environment dbt needs whatever its working directory (Cosmos copies the project to a
+    temporary directory, so profiles.yml's relative default path would point elsewhere)."""
+    return {
+        "FSDP_DUCKDB_PATH": str(settings.duckdb_path()),
+        "FSDP_REPO_ROOT": str(settings.ROOT),
+        "FSDP_DBT_TARGET": settings.DBT_TARGET,
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    }
+
+
+def _run_dbt(*args: str, target_path: Path | None = None) -> None:
+    project = settings.dbt_project_dir()
+    cmd = [settings.dbt_executable(), *args, "--project-dir", str(project), "--profiles-dir", str(project),
+           "--target", settings.DBT_TARGET]
+    if target_path is not None:
+        cmd += ["--target-path", str(target_path)]
+    env = {**os.environ, **dbt_env()}
+    log.info("running %s", " ".join(cmd))
+    proc = subprocess.run(cmd, env=env, cwd=project, text=True, capture_output=True)
+    if proc.stdout:
+        log.info("%s", proc.stdout[-20000:])
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-25:])
+        raise RuntimeError(f"dbt {args[0]} failed (exit {proc.returncode}):\n{tail}")
+
+
+def parse_manifest() -> Path:
+    """Write dbt_project/target/manifest.json (``dbt parse``); returns its path."""
+    _run_dbt("parse", target_path=settings.dbt_target_dir())
+    path = settings.dbt_manifest_path()
+    if not path.exists():
+        raise RuntimeError(f"dbt parse did not write {path}")
+    return path
+
+
+def publish_docs(docs_dir: Path | None = None) -> Path:
+    """Generate the dbt docs of the warehouse as it is now and publish them to ``docs_dir``
+    (default FSDP_DBT_DOCS_DIR), where Cosmos' docs view in the Airflow UI reads them.
+
+    Generated into a temporary target path, then each file replaced atomically (os.replace), so
+    the UI never serves a half-written catalog. Opens the DuckDB file (catalog queries): run it in
+    the DuckDB pool. Returns the docs directory."""
+    docs_dir = Path(docs_dir or settings.dbt_docs_dir())
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="fsdp-dbt-docs-") as tmp:
+        _run_dbt("docs", "generate", target_path=Path(tmp))
+        for name in DOCS_FILES:
+            staged = docs_dir / f".{name}.tmp"
+            shutil.copyfile(Path(tmp) / name, staged)
+            os.replace(staged, docs_dir / name)
+    log.info("dbt docs published to %s", docs_dir)
+    return docs_dir
+
+
+def task_group_kwargs() -> dict:
+    """Keyword arguments of the Cosmos DbtTaskGroup: every model, seed, snapshot and test is an
+    Airflow task (tests right after their model, TestBehavior.AFTER_EACH), run by the venv's dbt
+    (ExecutionMode.LOCAL), each in the one-slot DuckDB pool.
+
+    Cosmos reads the manifest when the group is built (parse time: one JSON file, no dbt run)."""
+    from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+    from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+
+    project = settings.dbt_project_dir()
+    manifest = settings.dbt_manifest_path()
+    if not manifest.exists():  # one stat, to replace Cosmos' error with the command that fixes it
+        raise FileNotFoundError(f"dbt manifest {manifest} is missing: run `python -m include.pipeline.dbt parse`")
+    return {
+        "project_config": ProjectConfig(
+            dbt_project_path=project,
+            manifest_path=manifest,
+            project_name="fsdp",
+            install_dbt_deps=False,
+            env_vars=dbt_env(),
+        ),
+        "profile_config": ProfileConfig(
+            profile_name=settings.DBT_PROFILE,
+            target_name=settings.DBT_TARGET,
+            profiles_yml_filepath=project / "profiles.yml",
+        ),
+        "execution_config": ExecutionConfig(
+            execution_mode=ExecutionMode.LOCAL,
+            # dbt's Python API in the task process: a subprocess per task costs ~3 s of interpreter
+            # start and dbt import, times one task per model and test
+            invocation_mode=InvocationMode(os.environ.get("FSDP_COSMOS_INVOCATION_MODE", "dbt_runner")),
+            dbt_executable_path=settings.dbt_executable(),
+        ),
+        "render_config": RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST,
+            test_behavior=TestBehavior.AFTER_EACH,
+            # the product DAG publishes its own Assets (include.pipeline.product), one per product table
+            emit_datasets=False,
+        ),
+        "operator_args": {
+            "pool": settings.DUCKDB_POOL,
+            "install_deps": False,
+            # Cosmos passes only `env` to dbt unless told to inherit: dbt needs PATH, the storage
+            # connection string and the FSDP_* settings of the worker
+            "append_env": True,
+            # "True"/"False" from the trigger form; Cosmos converts templated strings to booleans
+            "full_refresh": "{{ params.full_refresh }}",
+        },
+    }
+
+
+def main(argv: list[str]) -> int:
+    commands = {"parse": parse_manifest, "docs": publish_docs}
+    if len(argv) != 2 or argv[1] not in commands:
+        print(f"usage: python -m include.pipeline.dbt {{{'|'.join(commands)}}}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.WARNING)
+    try:
+        print(commands[argv[1]]())
+    except RuntimeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

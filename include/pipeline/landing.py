@@ -1,0 +1,45 @@
+"""Mock data for a logical date: generate and land it, or read what the source systems landed.
+
+Both functions talk to blob storage only through include.blob_storage / include.mockgen, which
+retry transient errors themselves; the Airflow tasks add task-level retries with backoff on top.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date
+
+log = logging.getLogger(__name__)
+
+
+def land_mock_data(logical_date: date, rows: int, bad_rows: int, seed: int = 42) -> dict:
+    """Generate the logical date's mock data (include.mockgen's ``daily`` run: the initial load on
+    the first day, then customer updates and the day's transactions) and land it in the landing
+    container; returns ``{"landed": {entity: rows}, "bad_rows": {entity: rows}}``."""
+    from include.mockgen.landing import Lander, open_store
+    from include.mockgen.runner import daily
+
+    summary = daily(Lander(open_store()), logical_date, seed=seed, customers=rows, bad_rows=bad_rows)
+    for line in summary.lines():
+        log.info("%s", line)
+    return {"landed": {name: int(res.rows) for name, res in summary.landed.items()},
+            "bad_rows": {name: int(sum(kinds.values())) for name, kinds in summary.bad_rows.items()}}
+
+
+def landed_rows(logical_date: date) -> dict[str, int]:
+    """Rows in the landing container for ``logical_date``, per entity, from each landing's
+    _manifest.json (written last by the lander, so it describes a complete landing); entities with
+    nothing landed for the date are 0."""
+    from include.blob_storage import open_store
+    from include.mockgen.schema import ENTITIES
+
+    store = open_store()
+    counts: dict[str, int] = {}
+    for entity in ENTITIES:
+        prefix = f"{entity}/dt={logical_date.isoformat()}/"
+        manifest = f"{prefix}_manifest.json"
+        landed = manifest in store.list("landing", prefix)  # list first: no 404s in the task log
+        counts[entity] = int(json.loads(store.get("landing", manifest))["rows"]) if landed else 0
+    log.info("landing for %s (%s): %s", logical_date, store.describe(),
+             ", ".join(f"{k}={v}" for k, v in counts.items()))
+    return counts

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# One full pipeline run of the embedded default, end to end: Azurite, Airflow on SQLite
+# (.local/airflow), `airflow dags test fsdp_daily <date>` (generate + land -> dbt via Cosmos ->
+# role views -> publish -> dbt docs), then a summary of the run. Exits non-zero when the run fails.
+#
+#   scripts/pipeline.sh [--date YYYY-MM-DD] [--rows N] [--bad-rows N] [--skip-generation] [--full-refresh]
+#
+# Defaults: today's date (UTC), 500 customers, 25 extra bad rows. The full Airflow log of the run
+# goes to .local/logs/pipeline-<date>.log.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+day="$(date -u +%Y-%m-%d)"; rows=500; bad_rows=25; skip=false; full_refresh=false
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --date) day="$2"; shift 2 ;;
+    --rows) rows="$2"; shift 2 ;;
+    --bad-rows) bad_rows="$2"; shift 2 ;;
+    --skip-generation) skip=true; shift ;;
+    --full-refresh) full_refresh=true; shift ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+case "$day" in [0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]) ;; *) echo "--date must be YYYY-MM-DD" >&2; exit 2 ;; esac
+case "$rows$bad_rows" in *[!0-9]*) echo "--rows and --bad-rows must be whole numbers" >&2; exit 2 ;; esac
+
+ensure_all
+cd "$ROOT"
+ensure_airflow
+mkdir -p "$LOCAL/logs"
+logfile="$LOCAL/logs/pipeline-$day.log"
+conf="{\"rows\": $rows, \"bad_rows\": $bad_rows, \"skip_generation\": $skip, \"full_refresh\": $full_refresh}"
+log "running fsdp_daily for $day with $conf (log: $logfile)"
+status=0
+airflow dags test fsdp_daily "$day" -c "$conf" >"$logfile" 2>&1 || status=$?
+# the one-line failure summary of the DAG's failure callback, when there is one
+grep -o 'FSDP run FAILED.*' "$logfile" | tail -1 | sed 's/ \[fsdp.pipeline\].*//' >&2 || true
+echo
+summary_status=0
+"$VENV/bin/python" -m include.pipeline.summary --date "$day" 2>>"$logfile" || summary_status=$?
+if [ "$status" -ne 0 ] || [ "$summary_status" -ne 0 ]; then
+  echo >&2
+  echo "the run FAILED; last lines of $logfile:" >&2
+  grep -E 'ERROR|Error|error|FAIL' "$logfile" | grep -v 'x-ms-error-code' | tail -15 >&2 || true
+  exit 1
+fi
