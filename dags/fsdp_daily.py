@@ -67,16 +67,19 @@ def fsdp_daily():
         from airflow.exceptions import AirflowSkipException
 
         from include.pipeline.landing import land_mock_data as land
+        from include.pipeline.landing import retry_only_storage_errors
 
         if params["skip_generation"]:
             raise AirflowSkipException("skip_generation: using the files the source systems landed")
-        return land(_day(logical_date, dag_run), rows=params["rows"], bad_rows=params["bad_rows"])
+        with retry_only_storage_errors():
+            return land(_day(logical_date, dag_run), rows=params["rows"], bad_rows=params["bad_rows"])
 
     @task(trigger_rule="none_failed", **BLOB_RETRIES)
     def landing_inventory(logical_date=None, dag_run=None) -> dict[str, int]:
-        from include.pipeline.landing import landed_rows
+        from include.pipeline.landing import landed_rows, retry_only_storage_errors
 
-        return landed_rows(_day(logical_date, dag_run))
+        with retry_only_storage_errors():
+            return landed_rows(_day(logical_date, dag_run))
 
     @task(pool=settings.DUCKDB_POOL)
     def apply_role_views() -> dict:

@@ -5,7 +5,8 @@ These come on top of the rows the seed's own rules reject as its generator produ
 ``D’Alia`` apostrophe): those are part of the normal output and need no knob.
 
 N rows are spread round-robin over the kinds of an entity, deterministic for (seed, date). They are
-appended as the last part of the entity's landing.
+appended as the last part of the entity's landing (customers, transactions; on later days
+customer_updates get the customer kinds, built from existing customers' latest versions).
 """
 from __future__ import annotations
 
@@ -42,7 +43,8 @@ def corrupt(entity: str, seed: int, logical_date: date, fresh: pa.Table, existin
             if row["cust_first_name"]:
                 row["cust_first_name"] = f"{row['cust_first_name']}{rng.integers(10, 100)}"
         elif kind == "cibil_out_of_range":
-            row["cibil_score"] = int(rng.choice([0, 120, 299, 901, 999, 1200]))
+            score = int(rng.choice([0, 120, 299, 901, 999, 1200]))
+            row["cibil_score"] = str(score) if pa.types.is_string(fresh.schema.field("cibil_score").type) else score
         elif kind == "unknown_segment":
             row["cust_segment"] = "Metro"
         elif kind == "duplicate_version":

@@ -78,6 +78,17 @@ def to_arrow(value: Any) -> pa.Array:
     return pa.array(value)
 
 
+ARROW_TYPES = {"string": pa.string(), "date": pa.date32(), "timestamp": pa.timestamp("s"), "int": pa.int32(),
+               "decimal": DECIMAL}
+
+
+def to_contract_types(table: pa.Table, entity: Entity) -> pa.Table:
+    """``table`` (e.g. landed rows read back as strings) cast to the arrow types the generator
+    writes, so a re-landed row is encoded exactly like a generated one (no quoted numbers/dates)."""
+    return pa.Table.from_arrays([table[c.name].cast(ARROW_TYPES[c.type]) for c in entity.columns],
+                                names=entity.column_names)
+
+
 # ---------------------------------------------------------------------------------------- RNG
 
 def entity_key(name: str) -> int:

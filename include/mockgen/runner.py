@@ -20,10 +20,12 @@ import pyarrow as pa
 from include.mockgen import badrows
 from include.mockgen.accounts import account_book_from_tables, generate_accounts_part
 from include.mockgen.customers import CUSTOMER_SPEC, customer_book, customer_book_from_table
+from include.mockgen.engine import rng_for, to_contract_types
 from include.mockgen.products import CATALOGUE, PRODUCT_SPEC
-from include.mockgen.transactions import TRANSACTION_SPEC, transaction_parts
-from include.mockgen.updates import (UPDATE_FRACTION, batch_updates, current_customers, landed_dates, read_landed,
-                                     single_update)
+from include.mockgen.schema import CUSTOMER_UPDATES
+from include.mockgen.transactions import TRANSACTION_SPEC, account_weights, transaction_parts
+from include.mockgen.updates import (UPDATE_FRACTION, bad_update_rows, batch_updates, current_customers,
+                                     landed_dates, read_landed, single_update)
 
 ENTITY_ORDER = ("products", "customers", "accounts", "transactions")
 TXN_PER_CUSTOMER = 10          # initial load: transactions of the day per customer
@@ -116,7 +118,6 @@ def txn_parts(seed: int, logical_date: date, rows: int, account_book: dict, bad_
               bad_counts: Counter | None = None) -> Iterator[pa.Table]:
     yield from transaction_parts(seed, logical_date, rows, account_book)
     if bad_rows:
-        from include.mockgen.transactions import account_weights
         inputs = {"_book": account_book, "_cum_weights": np.cumsum(account_weights(seed, account_book))}
         fresh = TRANSACTION_SPEC.materialise(TRANSACTION_SPEC.evaluate(
             seed, logical_date, 0, bad_rows, offset=rows, inputs=inputs, stream="transactions.bad"))
@@ -195,8 +196,8 @@ def daily(lander, logical_date: date, *, seed: int = 42, customers: int = 10_000
     No customers landed before this date: the initial load (products, ``customers`` customers,
     accounts, TXN_PER_CUSTOMER transactions per customer). Otherwise: customer_updates (a
     ``update_fraction`` of the customers) and the day's transactions over the landed accounts
-    (``txn_rate`` per active account, weighted by customer activity). Re-running a date gives the
-    same files: a day only reads what landed before it."""
+    (Poisson with mean ``txn_rate`` per active account, spread by customer activity). Re-running
+    a date gives the same files: a day only reads what landed before it."""
     earlier = [d for d in landed_dates(lander, "customers") if d < logical_date]
     if not earlier:
         summary = generate(lander, logical_date, seed=seed, customers=customers, bad_rows=bad_rows, progress=progress)
@@ -206,11 +207,16 @@ def daily(lander, logical_date: date, *, seed: int = 42, customers: int = 10_000
     summary = Summary(logical_date)
     current = current_customers(lander, through=logical_date, updates_before=logical_date)
     updates = batch_updates(current, seed, logical_date, update_fraction)
-    summary.landed["customer_updates"] = lander.land("customer_updates", logical_date, [updates])
+    parts = [to_contract_types(updates, CUSTOMER_UPDATES)]
+    if bad_rows:
+        bad, summary.bad_rows["customer_updates"] = bad_update_rows(current, updates, seed, logical_date, bad_rows)
+        parts.append(to_contract_types(bad, CUSTOMER_UPDATES))
+    summary.landed["customer_updates"] = lander.land("customer_updates", logical_date, parts)
     book = customer_book_from_table(current)
     accounts = account_book_from_tables(read_landed(lander, "accounts", through=logical_date), book)
     active = int((accounts["status"] == 0).sum())
-    rows = int(round(active * txn_rate))
+    # Poisson around the rate, so days differ in volume (deterministic for the seed and date)
+    rows = int(rng_for(seed, logical_date, "transactions", 0, "_volume").poisson(active * txn_rate))
     counts = badrows.empty_counts("transactions")
     bar = _Progress(len(TRANSACTION_SPEC.part_sizes(rows)), progress)
     try:
@@ -235,8 +241,8 @@ def update_one(lander, logical_date: date, cust_id: str, changes: dict[str, str]
     row = single_update(current, cust_id, changes, logical_date, seed)
     same_day = read_landed(lander, "customer_updates", on=logical_date)
     summary = Summary(logical_date)
-    summary.landed["customer_updates"] = lander.land("customer_updates", logical_date,
-                                                     [pa.concat_tables([same_day, row])])
+    summary.landed["customer_updates"] = lander.land(
+        "customer_updates", logical_date, [to_contract_types(pa.concat_tables([same_day, row]), CUSTOMER_UPDATES)])
     summary.notes.append(f"customer {cust_id}: new version at {row['modified_at'][0].as_py()}")
     summary.seconds = time.perf_counter() - started
     return summary

@@ -78,6 +78,9 @@ MERCHANTS_BY_REASON = {
 MEDIAN_AMOUNT = {"Exam": 2500, "Food & Grocery": 450, "Travel": 4500, "Ecom": 1800, "Bills & Utilities": 1500,
                  "Health": 1200, "Entertainment": 700, "Fuel": 2000, "Salary": 60000, "Refund": 900, "Transfer": 8000}
 AFFLUENCE_FACTOR = {"High": 2.2, "Low": 0.6, "Medium": 1.0}
+# Businesses move more money; deposits and loan repayments are larger than card spends.
+PRODUCT_TYPE_FACTOR = {"Credit Card": 1.2, "Savings Account": 1.0, "Current Account": 3.0, "Fixed Deposit": 5.0,
+                       "Personal Loan": 2.0, "Home Loan": 6.0}
 # Transactions per hour of the day (UTC), relative: quiet nights, busy evenings.
 HOUR_WEIGHTS = (1, 0.6, 0.4, 0.3, 0.3, 0.5, 1, 2, 3, 4, 5, 5, 6, 5, 5, 5, 5, 6, 7, 8, 8, 6, 4, 2)
 
@@ -148,9 +151,12 @@ def _merchant(ctx, rng):
 
 
 def _amount(ctx, rng):
-    """Lognormal (sigma 0.9) around the reason's median, times the owner's affluence factor."""
+    """Lognormal (sigma 0.9) around the reason's median, times the owner's affluence factor and the
+    account's product type factor."""
     median = np.array([MEDIAN_AMOUNT[r] for r in REASONS], dtype=np.float64)[ctx["txn_reason"].codes]
     factor = np.array([AFFLUENCE_FACTOR[a] for a in ref.AFFLUENCE])[ctx["_book"]["affluence"][ctx["_acct"]]]
+    ptype = _PRODUCT_TYPE_CODE[ctx["_book"]["product"][ctx["_acct"]]]
+    factor = factor * np.array([PRODUCT_TYPE_FACTOR[t] for t in PRODUCT_TYPES])[ptype]
     amount = median * factor * np.exp(0.9 * rng.standard_normal(ctx.n))
     return Money(np.maximum(np.round(amount * 100), 100).astype(np.int64))
 

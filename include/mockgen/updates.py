@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections import Counter
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -186,6 +187,20 @@ def batch_updates(current: pa.Table, seed: int, logical_date: date, fraction: fl
     return pa.Table.from_pylist(rows, schema=current.schema)
 
 
+def bad_update_rows(current: pa.Table, updates: pa.Table, seed: int, logical_date: date, n: int):
+    """``n`` deliberately bad customer versions for the day (see badrows): new versions of existing
+    customers, then corrupted one kind each; a duplicate copies one of the day's updates."""
+    from include.mockgen.badrows import corrupt
+    rng = rng_for(seed, logical_date, "customer_updates.bad", 0, "pick")
+    if current.num_rows == 0 or n == 0:
+        return current.slice(0, 0), Counter()
+    rows = current.take(pa.array(np.sort(rng.choice(current.num_rows, size=n, replace=n > current.num_rows)))).to_pylist()
+    for row in rows:
+        row["modified_at"] = _new_modified_at(rng, row["modified_at"], logical_date)
+    fresh = pa.Table.from_pylist(rows, schema=current.schema)
+    return corrupt("customers", seed, logical_date, fresh, updates if updates.num_rows else fresh)
+
+
 # ------------------------------------------------------------------------------ single update
 
 _ALLOWED = {
@@ -310,5 +325,5 @@ def single_update(current: pa.Table, cust_id: str, changes: dict[str, str], logi
     return pa.Table.from_pylist([row], schema=current.schema)
 
 
-__all__ = ["UpdateError", "batch_updates", "single_update", "current_customers", "latest_versions", "read_landed",
+__all__ = ["UpdateError", "batch_updates", "bad_update_rows", "single_update", "current_customers", "latest_versions", "read_landed",
            "landed_dates"]

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 from include.pipeline import settings
@@ -114,6 +115,9 @@ def task_group_kwargs() -> dict:
         "render_config": RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
             test_behavior=TestBehavior.AFTER_EACH,
+            # a test over several models (e.g. raw = accepted + rejected) becomes its own task after
+            # all of them, instead of running with its first model before the others exist
+            should_detach_multiple_parents_tests=True,
             # the product DAG publishes its own Assets (include.pipeline.product), one per product table
             emit_datasets=False,
         ),
@@ -125,6 +129,9 @@ def task_group_kwargs() -> dict:
             "append_env": True,
             # "True"/"False" from the trigger form; Cosmos converts templated strings to booleans
             "full_refresh": "{{ params.full_refresh }}",
+            # dbt reads the landing over the network: one quick retry for a transient blob error
+            "retries": 1,
+            "retry_delay": timedelta(seconds=10),
         },
     }
 

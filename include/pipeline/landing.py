@@ -7,9 +7,39 @@ from __future__ import annotations
 
 import json
 import logging
+from contextlib import contextmanager
 from datetime import date
 
 log = logging.getLogger(__name__)
+# the Azure SDK logs every request and response (404s included) at INFO
+logging.getLogger("azure").setLevel(logging.WARNING)
+
+
+def is_storage_error(exc: BaseException) -> bool:
+    """True for errors a retry may cure: blob storage unreachable or failing (not bad data or bugs)."""
+    from include.blob_storage import StorageError
+
+    if isinstance(exc, (StorageError, ConnectionError, TimeoutError)):
+        return True
+    try:
+        from azure.core.exceptions import AzureError
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(exc, AzureError)
+
+
+@contextmanager
+def retry_only_storage_errors():
+    """Let blob storage errors through (the task retries them with backoff); turn anything else
+    into AirflowFailException, which fails the task at once: retrying a bug wastes the backoff."""
+    try:
+        yield
+    except Exception as exc:
+        if is_storage_error(exc):
+            raise
+        from airflow.exceptions import AirflowFailException
+
+        raise AirflowFailException(f"{type(exc).__name__}: {exc} (not a storage error: no retry)") from exc
 
 
 def land_mock_data(logical_date: date, rows: int, bad_rows: int, seed: int = 42) -> dict:

@@ -27,8 +27,8 @@ PASS, WARN, FAIL, ERROR = "pass", "warn", "fail", "error"
 # Soda's failed-rows blocks are dropped: they can carry customer rows (PII) into the history.
 _DIAGNOSTIC_KEYS = (
     "value", "fail", "warn", "freshness", "maxColumnTimestamp", "nowTimestamp",
-    "schema_missing_column_names", "schema_present_column_names", "schema_column_type_mismatches",
-    "schema_column_index_mismatches", "schemaMeasured",
+    # schema checks
+    "missing_column_names", "present_column_names", "column_type_mismatches", "column_index_mismatches",
 )
 
 
@@ -53,6 +53,25 @@ class ScanResult:
     checks: list[CheckResult]
     errors: list[str]              # scan-level errors: unparsable SodaCL, failed queries
     engine: str                    # e.g. "soda-core 3.5.6"
+
+
+class _AutocommitConnection:
+    """The DuckDB connection as Soda should see it. Soda calls ``rollback()`` after a failed query;
+    DuckDB in autocommit mode raises "no transaction is active" there, and Soda then abandons the
+    whole scan, so one missing column would hide every other check's result (schema included)."""
+
+    def __init__(self, con):
+        self._con = con
+
+    def __getattr__(self, name):
+        return getattr(self._con, name)
+
+    def rollback(self):
+        try:
+            self._con.rollback()
+        except Exception as exc:  # noqa: BLE001 - duckdb.TransactionException; only that one is expected
+            if "no transaction is active" not in str(exc):
+                raise
 
 
 def _load_soda():
@@ -89,35 +108,62 @@ def _from_soda_dict(d: Mapping[str, Any], outcome: str | None = None) -> CheckRe
         outcome=outcome or d.get("outcome") or ERROR,
         column=d.get("column"),
         value=_number(diagnostics.get("value")),
-        definition=(d.get("definition") or "").strip(),
+        # Soda's definition text carries the YAML comments that follow the check: drop them
+        definition="\n".join(line for line in (d.get("definition") or "").splitlines()
+                             if not line.lstrip().startswith("#")).strip(),
         diagnostics=_diagnostics(diagnostics),
     )
 
 
-def run_scan(con, check_files: Sequence[Path], variables: Mapping[str, str], scan_name: str) -> ScanResult:
-    """Run the SodaCL ``check_files`` on the DuckDB connection ``con`` (the caller opens and closes
-    it; its default schema must hold the tables the files name) with ``variables`` substituted for
-    ``${NAME}``. Returns every check's result, including checks Soda could not evaluate."""
-    Scan, version = _load_soda()
+def _scan_file(Scan, con, path: Path, variables: Mapping[str, str], scan_name: str) -> tuple[list[CheckResult], list[str]]:
     scan = Scan()
     scan.disable_telemetry()
     scan.set_scan_definition_name(scan_name)
     scan.set_data_source_name(DATA_SOURCE)
-    scan.add_duckdb_connection(con, data_source_name=DATA_SOURCE)
+    scan.add_duckdb_connection(_AutocommitConnection(con), data_source_name=DATA_SOURCE)
     scan.add_variables(dict(variables))
-    for path in check_files:
-        scan.add_sodacl_yaml_file(str(path))
+    scan.add_sodacl_yaml_file(str(path))
     scan.execute()
 
     results = [_from_soda_dict(d) for d in scan.get_scan_results()["checks"]]
     # build_scan_results() leaves out checks without an outcome (Soda could not evaluate them);
     # the gate must see them, so read them off the scan's check list.
     for check in getattr(scan, "_checks", []):
-        if getattr(check, "outcome", None) is None and getattr(check, "archetype", None) is None:
-            try:
-                results.append(_from_soda_dict(check.get_dict(), outcome=ERROR))
-            except Exception:  # noqa: BLE001 - a half-built check still has to be reported
-                results.append(CheckResult(dataset="", name=str(getattr(check, "name", "unknown check")),
-                                           outcome=ERROR))
-    errors = [log.message if hasattr(log, "message") else str(log) for log in scan.get_error_logs()]
-    return ScanResult(results, errors, f"soda-core {version}")
+        if getattr(check, "outcome", None) is not None or getattr(check, "archetype", None) is not None:
+            continue
+        try:
+            result = _from_soda_dict(check.get_dict(), outcome=ERROR)
+        except Exception:  # noqa: BLE001 - a half-built check still has to be reported
+            result = CheckResult(dataset="", name=str(getattr(check, "name", None) or "unnamed check"), outcome=ERROR)
+        if not result.dataset:
+            # one file per table (checks/<table>.yml): the file names the dataset
+            result = CheckResult(path.stem, result.name, ERROR, result.column, None, result.definition,
+                                 result.diagnostics)
+        results.append(result)
+    errors = [f"{path.name}: {getattr(log, 'message', log)}" for log in scan.get_error_logs()]
+    return results, errors
+
+
+def run_scan(con, check_files: Sequence[Path], variables: Mapping[str, str], scan_name: str,
+             schema: str | None = None) -> ScanResult:
+    """Run the SodaCL ``check_files`` on the DuckDB connection ``con`` (the caller opens and closes
+    it) with ``variables`` substituted for ``${NAME}``; tables resolve in ``schema``. Returns every
+    check's result, including checks Soda could not evaluate (outcome ``error``).
+
+    One Soda scan per file, each on its own cursor: Soda evaluates a table's metrics in one query,
+    and when that query fails it abandons the whole scan, so a broken table must not blank the
+    results of the others."""
+    Scan, version = _load_soda()
+    checks: list[CheckResult] = []
+    errors: list[str] = []
+    for path in check_files:
+        cursor = con.cursor()
+        try:
+            if schema:
+                cursor.execute(f"set schema = '{schema}'")
+            file_checks, file_errors = _scan_file(Scan, cursor, Path(path), variables, scan_name)
+        finally:
+            cursor.close()
+        checks += file_checks
+        errors += file_errors
+    return ScanResult(checks, errors, f"soda-core {version}")

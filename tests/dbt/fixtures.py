@@ -93,9 +93,9 @@ def customers_day1() -> list[dict]:
 
 
 def customer_updates_day2() -> list[dict]:
-    """A new version of customer 1 (moved to Delhi) and the same version of customer 2 again."""
+    """A new version of customer 1 (moved from Delhi to Pune) and the same version of customer 2 again."""
     return [
-        customer(1, city="Delhi", state="Delhi", modified_at="2026-01-06 08:00:00"),
+        customer(1, city="Pune", state="Maharashtra", modified_at="2026-01-06 08:00:00"),
         customer(2),
     ]
 

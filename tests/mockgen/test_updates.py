@@ -148,3 +148,15 @@ def test_single_update_keeps_title_gender_and_marital_rules(current):
 def test_single_update_refuses_unknown_or_malformed_ids(current, cust_id):
     with pytest.raises(UpdateError, match="does not exist|invalid customer id"):
         single_update(current, cust_id, {"cust_segment": "Urban"}, D1)
+
+
+def test_bad_rows_on_later_days_go_to_customer_updates_and_transactions(lander):
+    summary = daily(lander, D1, seed=3, update_fraction=0.01, bad_rows=12)
+    assert dict(summary.bad_rows["customer_updates"]) == {k: 2 for k in summary.bad_rows["customer_updates"]}
+    assert sum(summary.bad_rows["transactions"].values()) == 12
+    updates = lander.read("customer_updates").to_pylist()
+    assert len(updates) == 20 + 12
+    assert sum(u["cust_id"] is None for u in updates) == 2
+    assert sum(u["cust_segment"] == "Metro" for u in updates) == 2
+    assert sum(not 300 <= int(u["cibil_score"]) <= 900 for u in updates) == 2
+    assert all(u["modified_at"].startswith(D1.isoformat()) for u in updates)

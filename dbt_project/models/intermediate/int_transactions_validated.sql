@@ -1,8 +1,14 @@
-{#- Cleansing rules for transactions. Incremental: each run checks only the transactions ingested
-    since the last run (10M rows are too many to re-check every day). The referential rule
-    account_id_known is therefore evaluated when a transaction is first processed; a transaction
-    that arrives before its account stays quarantined until a --full-refresh. -#}
-{{ config(materialized='incremental', on_schema_change='fail') }}
+{#- Cleansing rules for transactions. Incremental: each run checks the transactions ingested since
+    the last run (10M rows are too many to re-check every day) plus the transactions still rejected
+    (few), which are re-checked and replaced (delete+insert on _record_id): a transaction that landed
+    before its account is accepted once the account is. _validated_at tells transaction_dp which
+    rows to pick up. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='_record_id',
+    on_schema_change='fail'
+) }}
 {%- set rules = [
     ('txn_id_format', regexp_like('txn_id', '^T[0-9]{18}$')),
     ('txn_ts_required', 'txn_ts is not null'),
@@ -19,9 +25,23 @@
 
 with
 
-transactions as (
+new_transactions as (
     select * from {{ ref('stg_landing__transactions') }}
     where {{ ingested_after_watermark() }}
+),
+
+transactions as (
+    select * from new_transactions
+    {%- if is_incremental() %}
+    {%- set staged = adapter.get_columns_in_relation(ref('stg_landing__transactions')) | map(attribute='name') | list %}
+    union all
+    select
+        {%- for column in staged %}
+        {{ adapter.quote(column) }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from {{ this }}
+    where not is_valid
+    {%- endif %}
 ),
 
 accounts as (
@@ -47,7 +67,8 @@ checked as (
 final as (
     select
         *,
-        {{ list_length('failed_rules') }} = 0 as is_valid
+        {{ list_length('failed_rules') }} = 0 as is_valid,
+        cast({{ dbt.current_timestamp() }} as {{ dbt.type_timestamp() }}) as _validated_at
     from checked
 )
 

@@ -1,6 +1,7 @@
 {#- Transactions are immutable: one row per txn_id, the first valid landing of it (a later landing
-    of the same txn_id adds nothing). Incremental: appends the transactions validated since the
-    last run; the output port appends them as new Parquet files partitioned by txn_date. -#}
+    of the same txn_id adds nothing). Incremental: appends the transactions validated (accepted)
+    since the last run, including re-checked ones; the output port appends them as new Parquet
+    files partitioned by txn_date. -#}
 {{ config(
     materialized='incremental',
     on_schema_change='fail',
@@ -12,7 +13,7 @@ with
 validated as (
     select * from {{ ref('int_transactions_validated') }}
     where is_valid
-      and {{ ingested_after_watermark() }}
+      and {{ ingested_after_watermark('_validated_at') }}
 ),
 
 first_landing as (
@@ -42,6 +43,7 @@ final as (
         _source_file,
         _landed_date,
         _ingested_at,
+        _validated_at,
         '{{ invocation_id }}' as _published_run_id
     from first_landing
     where _landing_rank = 1

@@ -1,0 +1,136 @@
+"""Benchmark of the dbt project: full build and one incremental day, printed as a table.
+
+For each size (customers; the initial load has ~10 transactions per customer):
+  1. land the initial load with the mock data generator (python -m include.mockgen generate),
+  2. time a full `dbt build` (models, snapshot, data tests; unit tests excluded: they test logic,
+     not data, and run in CI / tests/dbt),
+  3. land one pipeline day (python -m include.mockgen daily: 1 % of customers updated + the day's
+     transactions, ~1 per active account),
+  4. time the incremental `dbt build`.
+
+Landing goes to a private Azurite started for the run (own port and data folder, so nothing else
+is touched), read by dbt through adlfs exactly as in production; `--store local` lands to a local
+folder instead and points the models at it (FSDP_LANDING_ROOT / FSDP_CURATED_ROOT), which takes
+the emulator's HTTP out of the figures. Generation time is not part of the build figures.
+
+    .venv/bin/python benchmarks/bench_dbt.py                      # 100k and 1M customers, Azurite
+    .venv/bin/python benchmarks/bench_dbt.py --sizes 100000 --store local --keep /tmp/bench
+
+Targets (issue): full build of 1M customers + 10M transactions <= 180 s on this machine; the
+incremental day <= 0.2 x the full build.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import AzuriteProcess, _free_port  # noqa: E402  (a real Azurite, as in the tests)
+from tests.dbt.dbt_runner import Warehouse  # noqa: E402
+
+FIRST_DAY = date(2026, 11, 20)
+TABLES = {
+    "customers raw": "fs_accelerator.customer_overview_raw",
+    "customers dp": "fs_accelerator.customer_overview_dp",
+    "customers rejected": "fs_accelerator.customer_overview_rejected",
+    "accounts dp": "fs_accelerator.account_dp",
+    "transactions raw": "fs_accelerator.transaction_raw",
+    "transactions dp": "fs_accelerator.transaction_dp",
+    "transactions rejected": "fs_accelerator.transaction_rejected",
+}
+
+
+def mockgen(args: list[str], env: dict) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "include.mockgen", *args, "--quiet"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def timed_build(warehouse: Warehouse) -> float:
+    started = time.perf_counter()
+    warehouse.dbt("build", "--exclude", "test_type:unit")
+    return time.perf_counter() - started
+
+
+def slowest(warehouse: Warehouse, n: int = 6) -> str:
+    results = warehouse.run_results()["results"]
+    top = sorted(results, key=lambda r: r["execution_time"], reverse=True)[:n]
+    return ", ".join(f"{r['unique_id'].split('.')[-1]} {r['execution_time']:.1f}s" for r in top)
+
+
+def counts(warehouse: Warehouse) -> dict:
+    return {label: warehouse.query(f"select count(*) from {table}")[0][0] for label, table in TABLES.items()}
+
+
+def run_size(customers: int, store: str, work: Path) -> list[dict]:
+    work.mkdir(parents=True, exist_ok=True)
+    azurite = None
+    extra_env = {}
+    if store == "azurite":
+        azurite = AzuriteProcess(work / "azurite", _free_port())
+        azurite.start()
+        connection_string, target_args = azurite.connection_string, []
+    else:
+        landing_dir = work / "store"
+        connection_string, target_args = "", ["--target", str(landing_dir)]
+        extra_env = {"FSDP_LANDING_ROOT": str(landing_dir / "landing"), "FSDP_CURATED_ROOT": str(landing_dir / "curated")}
+    try:
+        warehouse = Warehouse(work / "warehouse", connection_string or os.environ.get("AZURE_STORAGE_CONNECTION_STRING", ""),
+                              extra_env=extra_env)
+        warehouse.work_dir.mkdir(parents=True, exist_ok=True)
+        env = warehouse.env
+        rows = []
+        gen = mockgen(["generate", "--date", FIRST_DAY.isoformat(), "--customers", str(customers),
+                       "--transactions", str(10 * customers), *target_args], env)
+        full = timed_build(warehouse)
+        rows.append({"customers": customers, "phase": "full build", "seconds": full, "generate_s": gen,
+                     "rows": counts(warehouse), "slowest": slowest(warehouse)})
+        gen = mockgen(["daily", "--date", (FIRST_DAY + timedelta(days=1)).isoformat(), *target_args], env)
+        before = rows[-1]["rows"]
+        incremental = timed_build(warehouse)
+        after = counts(warehouse)
+        rows.append({"customers": customers, "phase": "incremental day", "seconds": incremental, "generate_s": gen,
+                     "rows": after, "added": {k: after[k] - before[k] for k in after}, "ratio": incremental / full,
+                     "slowest": slowest(warehouse)})
+        return rows
+    finally:
+        if azurite:
+            azurite.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000", help="customer counts, comma-separated")
+    parser.add_argument("--store", choices=["azurite", "local"], default="azurite")
+    parser.add_argument("--keep", help="work folder to keep (default: a temporary folder, removed)")
+    args = parser.parse_args(argv)
+    base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench_dbt_"))
+    print(f"dbt benchmark: store={args.store}, {os.cpu_count()} cores, work folder {base}", flush=True)
+    try:
+        for size in [int(s) for s in args.sizes.split(",")]:
+            for row in run_size(size, args.store, base / f"c{size}"):
+                print(f"\n{row['customers']:>9,} customers  {row['phase']:<16} {row['seconds']:7.1f} s"
+                      + (f"  ({row['ratio']:.2f} x full build)" if "ratio" in row else "")
+                      + f"   [landing generated in {row['generate_s']:.1f} s, not counted]", flush=True)
+                for label, n in row["rows"].items():
+                    added = f"  (+{row['added'][label]:,})" if "added" in row else ""
+                    print(f"    {label:<22} {n:>12,}{added}")
+                print(f"    slowest nodes: {row['slowest']}", flush=True)
+    finally:
+        if not args.keep:
+            shutil.rmtree(base, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,420 @@
+"""Push a CatalogPlan to OpenMetadata 2.0.x through the official SDK (runs in .venv-catalog).
+
+Every write is a create-or-update (PUT) keyed by name, a lineage edge keyed by its two ends, a
+data product asset/port add (a set), or a time-series point keyed by its timestamp (the Soda
+scan's data timestamp): a re-run updates what is there and never duplicates it.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from metadata.generated.schema.api.classification.createClassification import CreateClassificationRequest
+from metadata.generated.schema.api.classification.createTag import CreateTagRequest
+from metadata.generated.schema.api.data.createDatabase import CreateDatabaseRequest
+from metadata.generated.schema.api.data.createDatabaseSchema import CreateDatabaseSchemaRequest
+from metadata.generated.schema.api.data.createPipeline import CreatePipelineRequest
+from metadata.generated.schema.api.data.createTable import CreateTableRequest
+from metadata.generated.schema.api.data.createTableProfile import CreateTableProfileRequest
+from metadata.generated.schema.api.domains.createDataProduct import CreateDataProductRequest
+from metadata.generated.schema.api.domains.createDomain import CreateDomainRequest
+from metadata.generated.schema.api.lineage.addLineage import AddLineageRequest
+from metadata.generated.schema.api.services.createDatabaseService import CreateDatabaseServiceRequest
+from metadata.generated.schema.api.services.createPipelineService import CreatePipelineServiceRequest
+from metadata.generated.schema.api.teams.createTeam import CreateTeamRequest
+from metadata.generated.schema.api.tests.createLogicalTestCases import CreateLogicalTestCases
+from metadata.generated.schema.api.tests.createTestCase import CreateTestCaseRequest
+from metadata.generated.schema.api.tests.createTestDefinition import CreateTestDefinitionRequest
+from metadata.generated.schema.api.tests.createTestSuite import CreateTestSuiteRequest
+from metadata.generated.schema.entity.data.pipeline import Pipeline, Task
+from metadata.generated.schema.entity.data.table import Column, ColumnProfile, DataType, Table, TableProfile, TableType
+from metadata.generated.schema.entity.domains.domain import DomainType
+from metadata.generated.schema.entity.services.connections.database.customDatabaseConnection import (
+    CustomDatabaseConnection, CustomDatabaseType,
+)
+from metadata.generated.schema.entity.services.connections.metadata.openMetadataConnection import (
+    OpenMetadataConnection,
+)
+from metadata.generated.schema.entity.services.connections.pipeline.airflowConnection import AirflowConnection
+from metadata.generated.schema.entity.services.connections.pipeline.backendConnection import BackendConnection
+from metadata.generated.schema.entity.services.databaseService import DatabaseConnection, DatabaseServiceType
+from metadata.generated.schema.entity.services.pipelineService import PipelineConnection, PipelineServiceType
+from metadata.generated.schema.entity.teams.team import TeamType
+from metadata.generated.schema.security.client.openMetadataJWTClientConfig import OpenMetadataJWTClientConfig
+from metadata.generated.schema.tests.basic import TestCaseResult, TestCaseStatus, TestResultValue
+from metadata.generated.schema.tests.testDefinition import EntityType, TestPlatform
+from metadata.generated.schema.type.entityLineage import ColumnLineage, EntitiesEdge, LineageDetails, Source
+from metadata.generated.schema.type.entityReference import EntityReference
+from metadata.generated.schema.type.entityReferenceList import EntityReferenceList
+from metadata.generated.schema.type.tagLabel import LabelType, State, TagLabel, TagSource
+from metadata.ingestion.ometa.ometa_api import OpenMetadata
+from metadata.utils import fqn as om_fqn
+
+from include.catalog.plan import CatalogPlan, ColumnPlan, TablePlan, resolve_ref
+
+log = logging.getLogger("fsdp.catalog")
+
+SODA_TABLE_TEST = "sodaTableCheck"
+SODA_COLUMN_TEST = "sodaColumnCheck"
+SYSTEM_CLASSIFICATIONS = {"PII", "Tier", "PersonalData", "Certification"}
+
+
+class CatalogPushError(RuntimeError):
+    """The push failed in a way the task must report (bad answer, rejected write)."""
+
+
+# ---- connection -------------------------------------------------------------------------------
+
+def connect(host_port: str, jwt: str, retries: int = 3, wait_s: float = 10.0,
+            sleep: Callable[[float], None] = time.sleep) -> OpenMetadata:
+    """A connected SDK client; the version check is retried, then fails with one clear message.
+
+    The SDK itself raises on an unreachable server, an HTML answer, a bad token or a
+    major.minor mismatch (it only accepts a 2.0.x server with openmetadata-ingestion 2.0.6)."""
+    config = OpenMetadataConnection(
+        hostPort=host_port, authProvider="openmetadata",
+        securityConfig=OpenMetadataJWTClientConfig(jwtToken=jwt),
+    )
+    last: Exception | None = None
+    for attempt in range(1, retries + 1):
+        try:
+            om = OpenMetadata(config)
+            # a dead endpoint is reported by the SDK as a failure, never as a healthy server
+            if not om.health_check():
+                raise CatalogPushError("empty answer to GET /v1/system/version")
+            return om
+        except Exception as exc:  # noqa: BLE001 - every cause gets retried, the last one is reported
+            last = exc
+            log.warning("OpenMetadata at %s not usable (attempt %d/%d): %s", host_port, attempt, retries, exc)
+            if attempt < retries:
+                sleep(wait_s * attempt)
+    raise CatalogPushError(
+        f"OpenMetadata at {host_port} is unreachable or incompatible after {retries} attempts "
+        f"(this step needs a 2.0.x server reachable with the JWT in OPENMETADATA_JWT_TOKEN): {last}"
+    ) from last
+
+
+# ---- mapping helpers (pure) -------------------------------------------------------------------
+
+_SIMPLE_TYPES = {
+    "VARCHAR": "STRING", "TEXT": "STRING", "STRING": "STRING", "CHAR": "STRING", "BPCHAR": "STRING",
+    "INTEGER": "INT", "INT": "INT", "INT4": "INT", "BIGINT": "BIGINT", "INT8": "BIGINT", "LONG": "BIGINT",
+    "SMALLINT": "SMALLINT", "INT2": "SMALLINT", "TINYINT": "TINYINT", "INT1": "TINYINT",
+    "HUGEINT": "NUMERIC", "UBIGINT": "NUMERIC", "UINTEGER": "BIGINT", "USMALLINT": "INT", "UTINYINT": "SMALLINT",
+    "DOUBLE": "DOUBLE", "FLOAT8": "DOUBLE", "FLOAT": "FLOAT", "REAL": "FLOAT", "FLOAT4": "FLOAT",
+    "BOOLEAN": "BOOLEAN", "BOOL": "BOOLEAN", "DATE": "DATE", "TIME": "TIME",
+    "TIMESTAMP": "TIMESTAMP", "DATETIME": "DATETIME", "TIMESTAMP_NS": "TIMESTAMP", "TIMESTAMP_MS": "TIMESTAMP",
+    "TIMESTAMP_S": "TIMESTAMP", "TIMESTAMP WITH TIME ZONE": "TIMESTAMPZ", "TIMESTAMPTZ": "TIMESTAMPZ",
+    "INTERVAL": "INTERVAL", "BLOB": "BLOB", "BYTEA": "BLOB", "UUID": "UUID", "JSON": "JSON",
+    "UNKNOWN": "UNKNOWN",
+}
+
+
+def om_column(col: ColumnPlan) -> Column:
+    """An OpenMetadata column for a warehouse (DuckDB) column, its description and tags.
+
+    VARCHAR maps to STRING: DuckDB strings have no length, and OpenMetadata requires a dataLength
+    for VARCHAR."""
+    raw = col.data_type.strip().upper()
+    kwargs: dict[str, Any] = {}
+    if raw.endswith("[]"):
+        inner = _SIMPLE_TYPES.get(raw[:-2].split("(")[0].strip(), "UNKNOWN")
+        dtype, kwargs["arrayDataType"] = "ARRAY", DataType(inner)
+    elif m := re.fullmatch(r"(?:DECIMAL|NUMERIC)\s*\((\d+)\s*,\s*(\d+)\)", raw):
+        dtype, kwargs["precision"], kwargs["scale"] = "DECIMAL", int(m[1]), int(m[2])
+    elif raw.startswith(("DECIMAL", "NUMERIC")):
+        dtype = "DECIMAL"
+    elif raw.startswith("STRUCT"):
+        dtype = "STRUCT"
+    elif raw.startswith("MAP"):
+        dtype = "MAP"
+    elif raw.startswith(("VARCHAR", "CHAR")):
+        dtype = "STRING"
+    else:
+        dtype = _SIMPLE_TYPES.get(raw, "UNKNOWN")
+    return Column(
+        name=col.name, dataType=DataType(dtype), dataTypeDisplay=col.data_type.lower(),
+        description=col.description, tags=[tag_label(t) for t in col.om_tags] or None, **kwargs,
+    )
+
+
+def tag_label(tag_fqn: str) -> TagLabel:
+    return TagLabel(tagFQN=tag_fqn, source=TagSource.Classification, labelType=LabelType.Automated,
+                    state=State.Confirmed)
+
+
+def table_type(t: TablePlan) -> TableType:
+    return {"view": TableType.View, "source": TableType.External}.get(t.kind, TableType.Regular)
+
+
+def ref(entity: Any, kind: str) -> EntityReference:
+    return EntityReference(id=entity.id, type=kind)
+
+
+def outcome_status(outcome: str) -> TestCaseStatus:
+    return {"pass": TestCaseStatus.Success, "warn": TestCaseStatus.Success,
+            "fail": TestCaseStatus.Failed}.get(outcome, TestCaseStatus.Aborted)
+
+
+def _num(value: Any) -> float | None:
+    try:
+        return None if value is None or isinstance(value, bool) else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# ---- the push ---------------------------------------------------------------------------------
+
+@dataclass
+class PushResult:
+    counts: dict[str, int] = field(default_factory=dict)
+    table_fqns: dict[str, str] = field(default_factory=dict)   # dbt unique_id -> table FQN
+
+    def add(self, what: str, n: int = 1) -> None:
+        self.counts[what] = self.counts.get(what, 0) + n
+
+
+class CatalogPusher:
+    """Sends one plan; `run()` does every step in dependency order."""
+
+    def __init__(self, om: OpenMetadata, plan: CatalogPlan, *, dag_tasks: list[dict] | None = None,
+                 airflow_url: str = "http://localhost:8080", duckdb_path: str = "",
+                 dbt_ingestion: Callable[[], None] | None = None):
+        self.om, self.plan, self.dp = om, plan, plan.dp
+        self.dag_tasks = dag_tasks or []
+        self.airflow_url, self.duckdb_path = airflow_url, duckdb_path
+        self.dbt_ingestion = dbt_ingestion
+        self.result = PushResult()
+        self.tables: dict[str, Table] = {}
+
+    # -- steps --
+    def run(self) -> PushResult:
+        self.owners = self.push_owner()
+        self.push_domain()
+        self.push_classifications()
+        self.push_warehouse()
+        if self.dbt_ingestion:
+            self.dbt_ingestion()
+            self.result.add("dbt_ingestion")
+        self.pipeline = self.push_pipeline()
+        self.push_lineage()
+        self.push_data_product()
+        self.push_quality()
+        return self.result
+
+    def push_owner(self) -> EntityReferenceList:
+        owner = self.dp["owner"]
+        team = self.om.create_or_update(CreateTeamRequest(
+            name=owner["team"], displayName=owner.get("displayName"), teamType=TeamType.Group,
+            description=f"Owns the {self.dp['name']} data product."))
+        self.result.add("teams")
+        return EntityReferenceList(root=[ref(team, "team")])
+
+    def push_domain(self) -> None:
+        d = self.dp["domain"]
+        self.om.create_or_update(CreateDomainRequest(
+            name=d["name"], displayName=d.get("displayName"), description=d["description"],
+            domainType=DomainType(d.get("type", "Aggregate")), owners=self.owners))
+        self.result.add("domains")
+
+    def push_classifications(self) -> None:
+        for cname, spec in (self.dp.get("classifications") or {}).items():
+            if cname in SYSTEM_CLASSIFICATIONS:
+                continue   # OpenMetadata's own; never overwritten
+            self.om.create_or_update(CreateClassificationRequest(
+                name=cname, description=spec["description"], mutuallyExclusive=False))
+            self.result.add("classifications")
+            for tname, tdesc in (spec.get("tags") or {}).items():
+                self.om.create_or_update(CreateTagRequest(classification=cname, name=tname, description=tdesc))
+                self.result.add("tags")
+
+    def push_warehouse(self) -> None:
+        wh, domain = self.dp["warehouse"], [self.dp["domain"]["name"]]
+        service = self.om.create_or_update(CreateDatabaseServiceRequest(
+            name=wh["service"], serviceType=DatabaseServiceType.CustomDatabase, description=wh.get("description"),
+            connection=DatabaseConnection(config=CustomDatabaseConnection(
+                type=CustomDatabaseType.CustomDatabase, sourcePythonClass="duckdb",
+                connectionOptions={"engine": "duckdb", "path": self.duckdb_path or "(dbt profile fsdp)"})),
+            owners=self.owners, domains=domain))
+        self.result.add("database_services")
+        svc = service.fullyQualifiedName.root
+        databases = sorted({t.database for t in self.plan.tables.values()})
+        schemas = sorted({(t.database, t.schema) for t in self.plan.tables.values()})
+        for db in databases:
+            self.om.create_or_update(CreateDatabaseRequest(name=db, service=svc, owners=self.owners, domains=domain))
+            self.result.add("databases")
+        for db, schema in schemas:
+            self.om.create_or_update(CreateDatabaseSchemaRequest(
+                name=schema, database=om_fqn._build(svc, db), owners=self.owners, domains=domain))
+            self.result.add("database_schemas")
+        for uid, t in sorted(self.plan.tables.items()):
+            table = self.om.create_or_update(CreateTableRequest(
+                name=t.name, databaseSchema=om_fqn._build(svc, t.database, t.schema),
+                tableType=table_type(t), description=t.description,
+                columns=[om_column(c) for c in t.columns], owners=self.owners, domains=domain))
+            self.tables[uid] = table
+            self.result.table_fqns[uid] = table.fullyQualifiedName.root
+            self.result.add("tables")
+            self.result.add("columns", len(t.columns))
+
+    def push_pipeline(self) -> Pipeline:
+        res = self.dp["resources"][0]
+        self.om.create_or_update(CreatePipelineServiceRequest(
+            name=res["pipeline_service"], serviceType=PipelineServiceType.Airflow,
+            description="The Airflow that runs the data product pipeline.",
+            connection=PipelineConnection(config=AirflowConnection(
+                hostPort=self.airflow_url, connection=BackendConnection())),
+            owners=self.owners, domains=[self.dp["domain"]["name"]]))
+        self.result.add("pipeline_services")
+        pipeline = self.om.create_or_update(CreatePipelineRequest(
+            name=res["name"], service=res["pipeline_service"],
+            description=f"{res['description']}: {res['purpose']} ({self.dp['name']}).",
+            sourceUrl=f"{self.airflow_url.rstrip('/')}/dags/{res['name']}",
+            tasks=[Task(name=t["name"], displayName=t.get("displayName") or t["name"],
+                        taskType=t.get("taskType"), downstreamTasks=sorted(t.get("downstream") or []) or None)
+                   for t in self.dag_tasks] or None,
+            owners=self.owners, domains=[self.dp["domain"]["name"]]))
+        self.result.add("pipelines")
+        self.result.add("pipeline_tasks", len(self.dag_tasks))
+        return pipeline
+
+    def push_lineage(self) -> None:
+        for e in self.plan.edges:
+            up, down = self.tables[e.upstream], self.tables[e.downstream]
+            up_fqn, down_fqn = up.fullyQualifiedName.root, down.fullyQualifiedName.root
+            details = LineageDetails(
+                pipeline=ref(self.pipeline, "pipeline"), source=Source.PipelineLineage,
+                description=f"dbt {self.plan.tables[e.downstream].kind} built by the Airflow DAG "
+                            f"{self.pipeline.name.root}",
+                columnsLineage=[ColumnLineage(fromColumns=[f"{up_fqn}.{om_fqn.quote_name(a)}"],
+                                              toColumn=f"{down_fqn}.{om_fqn.quote_name(b)}")
+                                for a, b in e.columns] or None)
+            answer = self.om.add_lineage(AddLineageRequest(edge=EntitiesEdge(
+                fromEntity=ref(up, "table"), toEntity=ref(down, "table"), lineageDetails=details)),
+                return_lineage=False)
+            # add_lineage reports server errors in its answer instead of raising
+            if isinstance(answer, dict) and answer.get("error"):
+                raise CatalogPushError(f"lineage {up_fqn} -> {down_fqn} rejected: {answer['error']}")
+            self.result.add("lineage_edges")
+            self.result.add("column_lineage", len(e.columns))
+
+    def push_data_product(self) -> None:
+        dp = self.dp
+        self.om.create_or_update(CreateDataProductRequest(
+            name=dp["name"], displayName=dp.get("displayName"), description=dp["description"],
+            domains=[dp["domain"]["name"]], owners=self.owners))
+        self.result.add("data_products")
+
+        def refs(ports: list[dict]) -> list[EntityReference]:
+            return [ref(self.tables[resolve_ref(self.plan.tables, p["ref"])], "table") for p in ports]
+
+        outputs, inputs = refs(dp["outputs"]), refs(dp["inputs"])
+        for what, call in (("assets", lambda: self.om.add_assets_to_data_product(dp["name"], outputs)),
+                           ("output_ports", lambda: self.om.add_output_ports_to_data_product(dp["name"], outputs)),
+                           ("input_ports", lambda: self.om.add_input_ports_to_data_product(dp["name"], inputs))):
+            answer = call()
+            if not isinstance(answer, dict) or str(answer.get("status", "")).lower() not in ("success", ""):
+                raise CatalogPushError(f"data product {dp['name']}: adding {what} failed: {answer}")
+            self.result.add(f"data_product_{what}", len(outputs if what != "input_ports" else inputs))
+
+    def push_quality(self) -> None:
+        if not (self.plan.checks or self.plan.profiles):
+            return
+        for name, etype in ((SODA_TABLE_TEST, EntityType.TABLE), (SODA_COLUMN_TEST, EntityType.COLUMN)):
+            self.om.create_or_update(CreateTestDefinitionRequest(
+                name=name, displayName=f"Soda {etype.value.lower()} check", entityType=etype,
+                testPlatforms=[TestPlatform.Soda],
+                description=f"A SodaCL check on a {etype.value.lower()}, run by Soda Core in the pipeline "
+                            "(include/quality); OpenMetadata stores its results."))
+            self.result.add("test_definitions")
+        case_ids = []
+        for uid in sorted({c.table for c in self.plan.checks}):
+            self.om.create_or_update_executable_test_suite(CreateTestSuiteRequest(
+                name=f"{self.tables[uid].fullyQualifiedName.root}.testSuite",
+                basicEntityReference=self.tables[uid].fullyQualifiedName.root))
+            self.result.add("test_suites")
+        for chk in self.plan.checks:
+            table_fqn = self.tables[chk.table].fullyQualifiedName.root
+            link = f"<#E::table::{table_fqn}" + (f"::columns::{chk.column}>" if chk.column else ">")
+            case = self.om.create_or_update(CreateTestCaseRequest(
+                name=chk.name, displayName=chk.check[:256], entityLink=link,
+                testDefinition=SODA_COLUMN_TEST if chk.column else SODA_TABLE_TEST,
+                description=f"SodaCL: `{chk.check}`", owners=self.owners))
+            case_ids.append(case.id)
+            self.result.add("test_cases")
+            self.om.add_test_case_results(TestCaseResult(
+                timestamp=chk.timestamp_ms, testCaseStatus=outcome_status(chk.outcome),
+                result=f"Soda outcome: {chk.outcome or 'none'}; value: {chk.value}",
+                testResultValue=[TestResultValue(name="value", value=str(chk.value))]),
+                case.fullyQualifiedName.root)
+            self.result.add("test_results")
+        if case_ids:
+            suite = self.om.create_or_update(CreateTestSuiteRequest(
+                name=f"{self.dp['name']}-soda", displayName=f"{self.dp['name']} quality gate (Soda)",
+                description="Every Soda check the pipeline runs on the data product.", owners=self.owners,
+                domains=[self.dp["domain"]["name"]]))
+            self.om.add_logical_test_cases(CreateLogicalTestCases(testSuiteId=suite.id, testCaseIds=case_ids))
+            self.result.add("test_suites")
+        for prof in self.plan.profiles:
+            table = self.tables[prof.table]
+            known = {c.name.lower() for c in self.plan.tables[prof.table].columns}
+            cols = []
+            for cp in prof.columns:
+                p, name = cp.get("profile") or {}, cp.get("columnName")
+                if not name or name.lower() not in known:
+                    continue
+                missing = _num(p.get("missing_count"))
+                cols.append(ColumnProfile(
+                    name=name, timestamp=prof.timestamp_ms, min=p.get("min"), max=p.get("max"),
+                    mean=_num(p.get("avg")), sum=_num(p.get("sum")), stddev=_num(p.get("stddev")),
+                    variance=_num(p.get("variance")), distinctCount=_num(p.get("distinct")),
+                    nullCount=missing, valuesCount=(prof.row_count - missing) if prof.row_count is not None
+                    and missing is not None else None,
+                    minLength=_num(p.get("min_length")), maxLength=_num(p.get("max_length")),
+                ))
+            self.om.ingest_profile_data(table, CreateTableProfileRequest(
+                tableProfile=TableProfile(timestamp=prof.timestamp_ms, rowCount=prof.row_count,
+                                          columnCount=len(self.plan.tables[prof.table].columns)),
+                columnProfile=cols or None))
+            self.result.add("table_profiles")
+            self.result.add("column_profiles", len(cols))
+
+
+# ---- dbt ingestion (the SDK's own workflow, reading local artifact files) -----------------------
+
+def dbt_workflow_config(host_port: str, jwt: str, service: str, manifest: str | Path,
+                        catalog: str | Path | None, run_results: str | Path | None) -> dict:
+    """The `metadata ingest` config for a dbt source reading local artifacts (same as a YAML file)."""
+    # the SDK's local reader resolves relative paths against its own package: pass absolute ones
+    source: dict[str, Any] = {"dbtConfigType": "local", "dbtManifestFilePath": str(Path(manifest).resolve())}
+    if catalog and Path(catalog).exists():
+        source["dbtCatalogFilePath"] = str(Path(catalog).resolve())
+    if run_results and Path(run_results).exists():
+        source["dbtRunResultsFilePath"] = str(Path(run_results).resolve())
+    return {
+        "source": {"type": "dbt", "serviceName": service, "sourceConfig": {"config": {
+            "type": "DBT", "dbtConfigSource": source,
+            "dbtUpdateDescriptions": True,
+            # tags are ours (TW.* mapped above); dbt's own tags would land in a dbtTags classification
+            "includeTags": False,
+        }}},
+        "sink": {"type": "metadata-rest", "config": {}},
+        "workflowConfig": {"loggerLevel": "WARN", "openMetadataServerConfig": {
+            "hostPort": host_port, "authProvider": "openmetadata", "securityConfig": {"jwtToken": jwt}}},
+    }
+
+
+def run_dbt_workflow(config: dict) -> None:
+    """Run the dbt ingestion workflow; raises when it reports failures."""
+    from metadata.workflow.metadata import MetadataWorkflow
+
+    workflow = MetadataWorkflow.create(config)
+    try:
+        workflow.execute()
+        workflow.raise_from_status()
+    finally:
+        workflow.stop()

@@ -1,0 +1,97 @@
+"""The checks folder stays in step with the dbt project: one file per product table, every
+categorical column checked against dbt's allowed values, the schema contract equal to the
+model's columns, and only one module importing Soda."""
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from include.quality.gate import CHECKS_DIR, PRODUCT_TABLES
+from tests.quality import warehouse
+
+ROOT = Path(__file__).resolve().parents[2]
+DBT = ROOT / "dbt_project"
+
+
+def _checks(table: str) -> list[tuple[str, dict]]:
+    doc = yaml.safe_load((CHECKS_DIR / f"{table}.yml").read_text())
+    assert list(doc) == [f"checks for {table}"]
+    out = []
+    for item in doc[f"checks for {table}"]:
+        (key, config), = item.items()
+        out.append((key, config or {}))
+    return out
+
+
+def dbt_allowed_values() -> dict[str, list[str]]:
+    """The `values` dict of dbt's allowed_values macro (a Jinja dict literal is a Python literal)."""
+    text = (DBT / "macros" / "cleansing" / "allowed_values.sql").read_text()
+    literal = re.search(r"set values = (\{.*?\}) -%\}", text, re.S).group(1)
+    return ast.literal_eval(literal)
+
+
+def dbt_model_columns(model: str) -> list[str]:
+    """Output columns of a mart, from its `final as (select ... from ...)` CTE."""
+    sql = (DBT / "models" / "marts" / f"{model}.sql").read_text()
+    body = re.search(r"final as \(\s*select(.*?)\n\s*from ", sql, re.S).group(1)
+    return [re.search(r"(\w+)\s*$", line.strip().rstrip(",")).group(1)
+            for line in body.splitlines() if line.strip()]
+
+
+def test_one_checks_file_per_product_table():
+    assert sorted(p.stem for p in CHECKS_DIR.glob("*.yml")) == sorted(PRODUCT_TABLES)
+
+
+@pytest.mark.parametrize("table", PRODUCT_TABLES)
+def test_every_check_has_a_unique_name(table):
+    names = [config.get("name") for _, config in _checks(table)]
+
+    assert all(names), "every check needs a name: the gate reports failures by name"
+    assert len(names) == len(set(names))
+    assert all(re.fullmatch(r"[a-z0-9_]+", n) for n in names)
+
+
+@pytest.mark.parametrize("table", PRODUCT_TABLES)
+def test_every_categorical_column_is_checked_against_dbts_allowed_values(table):
+    allowed = dbt_allowed_values()
+    columns = {c for c, _ in warehouse.columns_of(table)}
+    checked = {re.fullmatch(r"invalid_count\((\w+)\) = 0", key).group(1): config["valid values"]
+               for key, config in _checks(table) if "valid values" in config}
+
+    categorical = columns & set(allowed)
+    assert categorical <= set(checked), f"unchecked categorical columns: {sorted(categorical - set(checked))}"
+    for column in categorical:
+        assert checked[column] == allowed[column], column
+
+
+@pytest.mark.parametrize("table", PRODUCT_TABLES)
+def test_schema_contract_and_fixture_match_the_dbt_model(table):
+    business = [c for c in dbt_model_columns(table) if not c.startswith("_")]
+    schema = next(config for key, config in _checks(table) if key == "schema")
+
+    assert schema["fail"]["when required column missing"] == business
+    assert [c for c, _ in warehouse.columns_of(table) if not c.startswith("_")] == business
+
+
+def test_only_soda_runner_imports_soda():
+    importers = []
+    for path in (ROOT / "include").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            if any(n == "soda" or n.startswith("soda.") for n in names):
+                importers.append(path.relative_to(ROOT).as_posix())
+    assert sorted(set(importers)) == ["include/quality/soda_runner.py"]
+
+
+def test_importing_the_package_does_not_import_soda():
+    import subprocess
+    import sys
+
+    code = "import sys, include.quality; print(any(m == 'soda' or m.startswith('soda.') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "False"
