@@ -84,7 +84,9 @@ def fsdp_daily():
     @task(pool=settings.DUCKDB_POOL)
     def apply_role_views() -> dict:
         from include.governance.views import apply_role_views as apply
+        from include.pipeline.dbt import release_dbt_duckdb
 
+        release_dbt_duckdb()
         return apply(settings.duckdb_path(), settings.dbt_manifest_path())
 
     @task(pool=settings.DUCKDB_POOL, outlets=product.assets())

@@ -24,6 +24,10 @@
     serves the latest *valid* version. Ties on modified_at (the same instant landed twice with
     different spellings) are broken by the later landing date, then the later file, then the
     record id, so a rebuild always picks the same row.
+
+    In an incremental model (delete+insert on `key`) only the keys with versions validated since
+    the model's latest _validated_at are recomputed, from all their valid versions, so a late
+    version older than the served one changes nothing.
 #}
 {% macro latest_valid_version(relation, key, version_column='modified_at') -%}
     select * from (
@@ -35,6 +39,33 @@
             ) as _version_rank
         from {{ relation }}
         where is_valid
+        {%- if is_incremental() %}
+          and {{ key }} in (
+              select {{ key }} from {{ relation }}
+              where is_valid and {{ ingested_after_watermark('_validated_at') }}
+          )
+        {%- endif %}
     ) as ranked
     where _version_rank = 1
+{%- endmacro %}
+
+{#
+    The rows an incremental validation model checks in this run: the staged rows ingested since its
+    latest _ingested_at, plus (with `recheck_rejected`) the rows it holds as rejected, re-checked
+    because a referential rule may pass now (an account that landed before its customer). Used with
+    incremental_strategy delete+insert on _record_id, so a re-checked row replaces its old result.
+#}
+{% macro rows_to_validate(staged_relation, recheck_rejected=false) -%}
+    select * from {{ staged_relation }}
+    where {{ ingested_after_watermark() }}
+    {%- if recheck_rejected and is_incremental() %}
+    {%- set staged = adapter.get_columns_in_relation(staged_relation) | map(attribute='name') | list %}
+    union all
+    select
+        {%- for column in staged %}
+        {{ adapter.quote(column) }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from {{ this }}
+    where not is_valid
+    {%- endif %}
 {%- endmacro %}

@@ -49,7 +49,7 @@ from metadata.generated.schema.entity.classification.tag import Tag
 from metadata.generated.schema.entity.data.database import Database
 from metadata.generated.schema.entity.data.databaseSchema import DatabaseSchema
 from metadata.generated.schema.entity.data.pipeline import Pipeline
-from metadata.generated.schema.entity.data.table import Table
+from metadata.generated.schema.entity.data.table import DataModel, Table
 from metadata.generated.schema.entity.domains.dataProduct import DataProduct
 from metadata.generated.schema.entity.domains.domain import Domain
 from metadata.generated.schema.entity.services.databaseService import DatabaseService
@@ -60,6 +60,7 @@ from metadata.generated.schema.tests.testCase import TestCase
 from metadata.generated.schema.tests.testDefinition import TestDefinition
 from metadata.generated.schema.tests.testSuite import TestSuite
 from metadata.generated.schema.api.bulkAssets import BulkAssets
+from metadata.generated.schema.type.entityLineage import LineageDetails
 from metadata.utils import fqn as om_fqn
 
 SERVER_VERSION = "2.0.6"
@@ -106,6 +107,8 @@ BODY_MODELS: list[tuple[str, re.Pattern, type[BaseModel]]] = [
     *[("PUT", re.compile(rf"{re.escape(c.path)}"), c.create) for c in COLLECTIONS.values()],
     *[("POST", re.compile(rf"{re.escape(c.path)}"), c.create) for c in COLLECTIONS.values()],
     ("PUT", re.compile(r"lineage"), AddLineageRequest),
+    ("PUT", re.compile(r"lineage/[^/]+/name/[^/]+/[^/]+/name/[^/]+"), LineageDetails),
+    ("PUT", re.compile(r"tables/[0-9a-f-]{36}/dataModel"), DataModel),
     ("PUT", re.compile(r"dataQuality/testSuites/executable"), CreateTestSuiteRequest),
     ("PUT", re.compile(r"dataQuality/testCases/logicalTestCases"), CreateLogicalTestCases),
     ("POST", re.compile(r"dataQuality/testCases/testCaseResults/.+"), TestCaseResult),
@@ -231,7 +234,8 @@ class FakeOpenMetadata:
         return doc
 
     def _put(self, coll: Collection, body: dict, executable: bool = False) -> dict:
-        fqn = om_fqn.quote_name(body["name"]) if executable else self._fqn(coll, body)
+        # a table's basic (executable) suite is named `<table FQN>.testSuite`, used as its FQN unquoted
+        fqn = body["name"] if executable else self._fqn(coll, body)
         doc = self._to_entity(coll, body, fqn)
         old = self.get(coll.path, fqn)
         now = int(time.time() * 1000)
@@ -352,6 +356,22 @@ class FakeOpenMetadata:
                 raise ApiError(404, f"table instance for {m[1]} not found")
             self.profiles.setdefault(table["fullyQualifiedName"], {})[body["tableProfile"]["timestamp"]] = body
             return 200, {**table, "profile": body["tableProfile"]}
+        if m := re.fullmatch(r"tables/([0-9a-f-]{36})/dataModel", path):
+            table = self.by_id(m[1])
+            if table is None:
+                raise ApiError(404, f"table instance for {m[1]} not found")
+            table["dataModel"] = body
+            return 200, table
+        if m := re.fullmatch(r"lineage/([^/]+)/name/([^/]+)/([^/]+)/name/([^/]+)", path):
+            # add_lineage_by_name: the body is the edge's LineageDetails
+            ends = []
+            for etype, efqn in ((m[1], m[2]), (m[3], m[4])):
+                coll = next(c for c in COLLECTIONS.values() if c.type == etype)
+                ends.append(self._ref_by_fqn(coll.path, efqn))
+            self.lineage[(ends[0]["id"], ends[1]["id"])] = {
+                "fromEntity": {"id": ends[0]["id"], "type": m[1]}, "toEntity": {"id": ends[1]["id"], "type": m[3]},
+                "lineageDetails": body}
+            return 200, None
         if m := re.fullmatch(r"metadata/types/name/([^/]+)", path):
             # entity types and their custom properties (this project defines none)
             return 200, {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, m[1])), "name": m[1], "fullyQualifiedName": m[1],
@@ -441,7 +461,8 @@ class _Handler(BaseHTTPRequestHandler):
             except ApiError as exc:
                 status, answer, error = exc.status, {"code": exc.status, "message": exc.message}, exc.message
             except Exception as exc:  # noqa: BLE001 - a bug in the stand-in must show, not hang the client
-                status, answer, error = 500, {"code": 500, "message": repr(exc)}, repr(exc)
+                import traceback
+                status, answer, error = 500, {"code": 500, "message": repr(exc)}, traceback.format_exc()
         self.fake.record(self.command, path, parse_qs(url.query), body, status, error)
         data = b"" if answer is None else json.dumps(answer).encode()
         self.send_response(status)

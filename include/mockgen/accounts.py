@@ -14,13 +14,14 @@ import pyarrow as pa
 from include.mockgen import reference as ref
 from include.mockgen.engine import (Cat, Derived, EntitySpec, Money, digits, group_weighted_choice, rng_for,
                                     uniform_dates, uniform_seconds, weight_matrix)
-from include.mockgen.products import CATALOGUE, PRODUCT_INDEX
+from include.mockgen.products import CATALOGUE, PRODUCT_INDEX, PRODUCT_TYPE_CODE, PRODUCT_TYPES
 from include.mockgen.schema import ACCOUNTS
 
 FIRST_ACCOUNT_ID = 100_000_000_000     # 12 digits: FIRST_ACCOUNT_ID + customer number * 3 + slot
 ACCOUNT_STATUSES = ("Active", "Dormant", "Closed")
 PRODUCT_IDS = tuple(p.product_id for p in CATALOGUE)
-KIND = np.array([p.product_type for p in CATALOGUE])
+KIND = PRODUCT_TYPE_CODE
+CARD, SAVINGS, CURRENT, DEPOSIT, PERSONAL_LOAN, HOME_LOAN = range(len(PRODUCT_TYPES))
 
 # How many accounts a customer holds, by profile.
 COUNT_WEIGHTS = {"minor": (1.0, 0.0, 0.0), "personal": (0.40, 0.40, 0.20), "business": (0.30, 0.40, 0.30)}
@@ -63,7 +64,7 @@ def _product(ctx, rng):
     product = group_weighted_choice(rng, _slot_profile(ctx), _PRODUCT_WEIGHTS)
     min_score = np.array([p.min_cibil_score for p in CATALOGUE])
     short = ctx["_cibil"] < min_score[product]
-    product[short & (KIND[product] == "Credit Card")] = ENTRY_CARD
+    product[short & (KIND[product] == CARD)] = ENTRY_CARD
     product[ctx["_cibil"] < min_score[product]] = FALLBACK_PRODUCT
     return product
 
@@ -90,15 +91,16 @@ def _status(ctx, rng):
 
 
 def _credit_limit(ctx, rng):
+    """Cards: a limit in the affluence level's range; loans: the sanctioned amount; deposits: none."""
     kind = KIND[ctx["_product"]]
-    aff = np.array(ref.AFFLUENCE)[ctx["_affluence"]]
-    lo, hi = np.zeros(ctx.n), np.zeros(ctx.n)
-    for level, (a, b) in CARD_LIMITS.items():
-        m = (kind == "Credit Card") & (aff == level)
-        lo[m], hi[m] = a, b
-    for k, (a, b) in LOAN_LIMITS.items():
-        m = kind == k
-        lo[m], hi[m] = a, b
+    # (type, affluence) -> range; affluence codes follow reference.AFFLUENCE
+    lo_table = np.zeros((len(PRODUCT_TYPES), len(ref.AFFLUENCE)))
+    hi_table = np.zeros_like(lo_table)
+    for a, level in enumerate(ref.AFFLUENCE):
+        lo_table[CARD, a], hi_table[CARD, a] = CARD_LIMITS[level]
+        for loan, code in (("Personal Loan", PERSONAL_LOAN), ("Home Loan", HOME_LOAN)):
+            lo_table[code, a], hi_table[code, a] = LOAN_LIMITS[loan]
+    lo, hi = lo_table[kind, ctx["_affluence"]], hi_table[kind, ctx["_affluence"]]
     limit = np.round((lo + rng.random(ctx.n) * (hi - lo)) / 5000) * 5000
     return Money((limit * 100).astype(np.int64), valid=hi > 0)
 
@@ -110,9 +112,10 @@ def _balance(ctx, rng):
     limit = ctx["credit_limit"].cents / 100.0
     u = rng.random(ctx.n)
     median = np.array([DEPOSIT_MEDIANS[a] for a in ref.AFFLUENCE])[ctx["_affluence"]] * np.where(
-        kind == "Current Account", 5.0, 1.0)
+        kind == CURRENT, 5.0, 1.0)
     deposit = median * np.exp(rng.standard_normal(ctx.n))
-    balance = np.where(kind == "Credit Card", limit * u * u, np.where(np.isin(kind, list(LOAN_LIMITS)), limit * u, deposit))
+    loan = (kind == PERSONAL_LOAN) | (kind == HOME_LOAN)
+    balance = np.where(kind == CARD, limit * u * u, np.where(loan, limit * u, deposit))
     balance = np.where(ctx["account_status"].mask(("Closed",)), 0.0, balance)
     return Money(np.round(balance * 100).astype(np.int64))
 

@@ -117,17 +117,35 @@ def stable_uniform(seed: int, keys: np.ndarray, salt: str = "") -> np.ndarray:
 
 
 def digits(values: np.ndarray, width: int, prefix: bytes = b"") -> pa.Array:
-    """Non-negative integers as zero-padded decimal strings of ``width`` digits (after ``prefix``),
-    built straight into an arrow buffer: ids are the widest columns and this is 10x faster than a cast."""
+    """Non-negative integers (< 10**width) as zero-padded decimal strings of ``width`` digits after
+    ``prefix``, written straight into an arrow buffer: ids are the widest columns and this is ~10x
+    faster than a cast plus padding."""
+    if not 5 <= width <= 14:
+        raise ValueError("digits: width must be 5..14")
     n = len(values)
-    v = np.asarray(values, dtype=np.int64)
-    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
-    row = np.empty((n, len(prefix) + width), dtype=np.uint8)
+    w = len(prefix) + width
+    row = np.empty((n, w), dtype=np.uint8)
     if prefix:
         row[:, :len(prefix)] = np.frombuffer(prefix, dtype=np.uint8)
-    row[:, len(prefix):] = (v[:, None] // powers) % 10 + 48
-    offsets = np.arange(0, (n + 1) * row.shape[1], row.shape[1], dtype=np.int32)
+    # two int32 halves: int32 division is several times cheaper than int64
+    hi, lo = np.divmod(np.asarray(values, dtype=np.int64), 100_000)
+    for first, part, k in ((w - 5, lo, 5), (len(prefix), hi, width - 5)):
+        x = part.astype(np.int32)
+        for i in range(k - 1, -1, -1):
+            x, d = np.divmod(x, 10)
+            row[:, first + i] = d
+    row[:, len(prefix):] += 48
+    offsets = np.arange(0, (n + 1) * w, w, dtype=np.int32)
     return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(row.ravel())])
+
+
+def weighted_rows(rng: np.random.Generator, cumulative: np.ndarray, n: int) -> np.ndarray:
+    """``n`` row indices drawn with probability proportional to the weights whose running sum is
+    ``cumulative``. Sorted uniforms make the binary searches cache-friendly (5x faster on millions
+    of rows); a random permutation then restores independent draws."""
+    u = np.sort(rng.random(n) * cumulative[-1])
+    rows = np.minimum(np.searchsorted(cumulative, u, side="right"), len(cumulative) - 1)
+    return rows[rng.permutation(n)]
 
 
 # ----------------------------------------------------------------------------------- sampling
@@ -162,16 +180,18 @@ def group_choice(rng: np.random.Generator, groups: np.ndarray, options: Sequence
 
 
 def group_weighted_choice(rng: np.random.Generator, groups: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """For each row, an index drawn with the weights of its group's row in ``weights`` (groups x values)."""
+    """For each row, an index drawn with the weights of its group's row in ``weights`` (groups x values).
+
+    One binary search for all groups: each group's normalised running sums are shifted by the group
+    number, and a row searches ``group + u``."""
     w = np.asarray(weights, dtype=np.float64)
     cum = np.cumsum(w, axis=1)
     cum /= np.where(cum[:, -1:] > 0, cum[:, -1:], 1.0)
-    u = rng.random(len(groups))
-    out = np.zeros(len(groups), dtype=np.int32)
-    for g in np.unique(groups):               # a handful of groups: one searchsorted each
-        rows = groups == g
-        out[rows] = np.minimum(np.searchsorted(cum[g], u[rows], side="right"), w.shape[1] - 1)
-    return out
+    k = w.shape[1]
+    shifted = (cum + np.arange(len(w))[:, None]).ravel()
+    groups = np.asarray(groups, dtype=np.int64)
+    pos = np.searchsorted(shifted, groups + rng.random(len(groups)), side="right") - groups * k
+    return np.clip(pos, 0, k - 1).astype(np.int32)
 
 
 def weight_matrix(groups: Sequence, values: Sequence, table: Mapping[Any, Mapping[Any, float]]) -> np.ndarray:

@@ -13,6 +13,9 @@ from include.mockgen.engine import Derived, EntitySpec, Money
 from include.mockgen.schema import PRODUCTS
 
 
+PRODUCT_TYPES = ("Credit Card", "Savings Account", "Current Account", "Fixed Deposit", "Personal Loan", "Home Loan")
+
+
 @dataclass(frozen=True)
 class Product:
     product_id: str
@@ -50,7 +53,8 @@ CATALOGUE: tuple[Product, ...] = (
     Product("PRD0016", "Home Loan", "Home Loan", None, 0, 8.6, 720, date(2011, 9, 1)),
 )
 PRODUCT_INDEX = {p.product_id: i for i, p in enumerate(CATALOGUE)}
-PRODUCT_TYPES = np.array([p.product_type for p in CATALOGUE])
+# product index -> index into PRODUCT_TYPES (accounts and transactions work on these codes)
+PRODUCT_TYPE_CODE = np.array([PRODUCT_TYPES.index(p.product_type) for p in CATALOGUE], dtype=np.int8)
 
 
 def _field(get):

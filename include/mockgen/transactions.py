@@ -13,8 +13,8 @@ import numpy as np
 
 from include.mockgen import reference as ref
 from include.mockgen.engine import (Cat, Derived, EntitySpec, Money, digits, group_choice, group_weighted_choice,
-                                    stable_uniform, weight_matrix, weighted_codes)
-from include.mockgen.products import CATALOGUE
+                                    stable_uniform, weight_matrix, weighted_codes, weighted_rows)
+from include.mockgen.products import PRODUCT_TYPE_CODE, PRODUCT_TYPES
 from include.mockgen.schema import TRANSACTIONS
 
 TXN_PART_SIZE = 1_000_000
@@ -26,7 +26,6 @@ REASONS = ("Exam", "Food & Grocery", "Travel", "Ecom", "Bills & Utilities", "Hea
            "Salary", "Refund", "Transfer")
 TXN_TYPES = ("Debit", "Credit")
 TXN_STATUSES, TXN_STATUS_WEIGHTS = ("Success", "Failed", "Reversed"), (0.96, 0.03, 0.01)
-PRODUCT_TYPES = ("Credit Card", "Savings Account", "Current Account", "Fixed Deposit", "Personal Loan", "Home Loan")
 
 # How often an account of a product type transacts, relative to a savings account.
 TYPE_ACTIVITY = {"Credit Card": 1.0, "Savings Account": 1.0, "Current Account": 3.0, "Fixed Deposit": 0.02,
@@ -84,7 +83,7 @@ PRODUCT_TYPE_FACTOR = {"Credit Card": 1.2, "Savings Account": 1.0, "Current Acco
 # Transactions per hour of the day (UTC), relative: quiet nights, busy evenings.
 HOUR_WEIGHTS = (1, 0.6, 0.4, 0.3, 0.3, 0.5, 1, 2, 3, 4, 5, 5, 6, 5, 5, 5, 5, 6, 7, 8, 8, 6, 4, 2)
 
-_PRODUCT_TYPE_CODE = np.array([PRODUCT_TYPES.index(p.product_type) for p in CATALOGUE], dtype=np.int32)
+_PRODUCT_TYPE_CODE = PRODUCT_TYPE_CODE
 
 
 def activity(seed: int, cust_ids: np.ndarray) -> np.ndarray:
@@ -100,8 +99,7 @@ def account_weights(seed: int, book: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def _account(ctx, rng):
-    cum = ctx["_cum_weights"]
-    return np.minimum(np.searchsorted(cum, rng.random(ctx.n) * cum[-1], side="right"), len(cum) - 1)
+    return weighted_rows(rng, ctx["_cum_weights"], ctx.n)
 
 
 def _txn_id(ctx, rng):

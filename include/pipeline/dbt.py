@@ -67,6 +67,7 @@ def publish_docs(docs_dir: Path | None = None) -> Path:
     Generated into a temporary target path, then each file replaced atomically (os.replace), so
     the UI never serves a half-written catalog. Opens the DuckDB file (catalog queries): run it in
     the DuckDB pool. Returns the docs directory."""
+    release_dbt_duckdb()
     docs_dir = Path(docs_dir or settings.dbt_docs_dir())
     docs_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="fsdp-dbt-docs-") as tmp:
@@ -77,6 +78,27 @@ def publish_docs(docs_dir: Path | None = None) -> Path:
             os.replace(staged, docs_dir / name)
     log.info("dbt docs published to %s", docs_dir)
     return docs_dir
+
+
+def release_dbt_duckdb(*_args, **_kwargs) -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process after an in-process dbt run.
+
+    Cosmos' dbt runner mode runs dbt inside the task process, and dbt-duckdb keeps its database
+    instance (and the file lock) in a class attribute after the run. Harmless when each task is
+    its own process (any Airflow executor), but `airflow dags test` runs every task in one
+    process: the next task opening the file (read-only, or from a subprocess) would fail. Used as
+    the Cosmos operators' callback and before our own DuckDB work."""
+    module = sys.modules.get("dbt.adapters.duckdb.connections")
+    if module is None:
+        return
+    manager = module.DuckDBConnectionManager
+    with manager._LOCK:
+        env, manager._ENV = manager._ENV, None
+    if env is not None:
+        try:
+            env.close()
+        except Exception:  # closing is best effort: a failed close leaves what was there
+            log.debug("closing dbt-duckdb's environment failed", exc_info=True)
 
 
 def task_group_kwargs() -> dict:
@@ -132,6 +154,7 @@ def task_group_kwargs() -> dict:
             # dbt reads the landing over the network: one quick retry for a transient blob error
             "retries": 1,
             "retry_delay": timedelta(seconds=10),
+            "callback": "include.pipeline.dbt.release_dbt_duckdb",
         },
     }
 

@@ -48,6 +48,9 @@ def connect(db_path: Path | None = None):
     """A read-only DuckDB connection to the warehouse file (hold the DuckDB pool while it is open)."""
     import duckdb
 
+    from include.pipeline.dbt import release_dbt_duckdb
+
+    release_dbt_duckdb()
     path = Path(db_path or settings.duckdb_path())
     if not path.exists():
         raise FileNotFoundError(f"DuckDB file {path} does not exist: has dbt run?")

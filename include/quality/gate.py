@@ -47,7 +47,7 @@ class QualityResult:
     run_id: str
     logical_date: date
     checks: list[CheckResult]
-    scan_errors: list[str]
+    scan_errors: list[str]          # errors outside any one check (Soda scan, profile parameters)
     profiles: int                   # column profiles recorded
     json_path: Path | None
     engine: str = ""
@@ -114,8 +114,7 @@ def check_files(tables: Sequence[str] = PRODUCT_TABLES, checks_dir: Path = CHECK
 def _connect(db_path: Path, read_only: bool):
     import duckdb
 
-    con = duckdb.connect(str(db_path), read_only=read_only)
-    return con
+    return duckdb.connect(str(db_path), read_only=read_only)
 
 
 def _as_date(value) -> date:
@@ -169,11 +168,15 @@ def run_quality(db_path: str | Path | None, run_id: str, logical_date: date | da
         scan = run_scan(con, files, variables, scan_name=f"fsdp_quality_{day.isoformat()}", schema=PRODUCT_SCHEMA)
         con.execute(f"set schema = '{PRODUCT_SCHEMA}'")
         column_profiles: list[profiles.ColumnProfile] = []
+        errors = list(scan.errors)
         if profile:
             existing = {r[0] for r in con.execute(
                 "select table_name from information_schema.tables where table_schema = current_schema()").fetchall()}
-            # a missing table is already a failed check; profile what exists
-            column_profiles = profiles.profile_tables(con, [t for t in tables if t in existing], profile_filter)
+            try:
+                # a missing table is already a failed check; profile what exists
+                column_profiles = profiles.profile_tables(con, [t for t in tables if t in existing], profile_filter)
+            except ValueError as exc:   # a profile filter that fits no table: a bad run parameter
+                errors.append(f"profile: {exc}")
     finally:
         con.close()
 
@@ -185,7 +188,7 @@ def run_quality(db_path: str | Path | None, run_id: str, logical_date: date | da
             con.close()
 
     json_path = out / day.isoformat() / f"quality_{_file_name(run_id)}.json"
-    result = QualityResult(run_id=run_id, logical_date=day, checks=scan.checks, scan_errors=scan.errors,
+    result = QualityResult(run_id=run_id, logical_date=day, checks=scan.checks, scan_errors=errors,
                            profiles=len(column_profiles), json_path=json_path, engine=scan.engine,
                            profile_filter=profiles.normalise_filter(profile_filter))
     _write_json(json_path, {

@@ -63,7 +63,9 @@ def test_a_dependency_cycle_is_refused():
 
 def test_digits_are_zero_padded_strings_with_a_prefix():
     assert digits(np.array([0, 42, 9_999_999_999]), 10).to_pylist() == ["0000000000", "0000000042", "9999999999"]
-    assert digits(np.array([7]), 4, prefix=b"T2026").to_pylist() == ["T20260007"]
+    assert digits(np.array([7, 123456]), 6, prefix=b"T2026").to_pylist() == ["T2026000007", "T2026123456"]
+    with pytest.raises(ValueError):
+        digits(np.array([7]), 4)
 
 
 def test_money_is_an_exact_two_place_decimal_with_nulls():

@@ -95,3 +95,28 @@ def test_importing_the_package_does_not_import_soda():
     code = "import sys, include.quality; print(any(m == 'soda' or m.startswith('soda.') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_readme_maps_every_seed_assertion_to_an_existing_check():
+    readme = (ROOT / "include" / "quality" / "README.md").read_text()
+    section = readme.split("## Seed assertions and the checks that replace them", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `") or line.startswith("| (")]
+    names = {config["name"] for _, config in _checks("customer_overview_dp")}
+
+    # the seed's six asserted columns, each with its tests
+    for column in ("cust_id", "cust_segment", "sourcing_channel", "customer_risk_category", "customer_category",
+                   "customer_privelege"):
+        assert any(row.startswith(f"| `{column}`") for row in rows), column
+    for row in rows:
+        kept = re.findall(r"`([a-z_]+)`", row.rsplit("|", 2)[1])
+        assert kept and set(kept) <= names, row
+
+
+def test_soda_is_loaded_with_telemetry_off():
+    # Regression: Soda Core sends OpenTelemetry usage spans by default (the pipeline runs offline)
+    from include.quality import soda_runner
+
+    soda_runner._load_soda()
+    from soda.telemetry.soda_telemetry import SodaTelemetry
+
+    assert SodaTelemetry.get_instance()._SodaTelemetry__send is False

@@ -4,6 +4,7 @@ pass every fail-level check; the rejected share may warn (the generator plants b
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from datetime import date
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from include.quality import SEED_PROFILE_FILTER, run_quality
+from tests.quality import warehouse
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY = date(2026, 1, 5)
@@ -28,7 +30,7 @@ def built_warehouse(tmp_path_factory) -> Path:
                     "--customers", "300", "--bad-rows", "3", "--quiet"], cwd=ROOT, check=True, capture_output=True)
     db = work / "fsdp.duckdb"
     env = {**os.environ, "FSDP_LANDING_ROOT": str(landing / "landing"), "FSDP_DUCKDB_PATH": str(db),
-           "FSDP_EXPORT_CURATED": "false", "FSDP_DBT_THREADS": "1"}
+           "FSDP_EXPORT_CURATED": "false"}
     dbt = Path(py).with_name("dbt")
     done = subprocess.run([str(dbt), "build", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project",
                            "--target-path", str(work / "target"), "--log-path", str(work / "logs")],
@@ -49,3 +51,19 @@ def test_generated_day_passes_every_fail_level_check(built_warehouse, tmp_path):
     assert {c.outcome for c in result.checks} <= {"pass", "warn"}
     assert result.json_path.exists()
     assert result.profiles > 0
+
+
+def test_planted_faults_in_real_output_are_named(built_warehouse, tmp_path):
+    db = tmp_path / "faulty.duckdb"
+    shutil.copyfile(built_warehouse, db)
+    warehouse.execute(
+        db,
+        "insert into customer_overview_dp select * from customer_overview_dp limit 1",
+        "insert into transaction_dp select * replace ('T209901010000000000' as txn_id, '000000000000' as account_id) "
+        "from transaction_dp limit 1",
+    )
+
+    result = run_quality(db, "integration_faults", DAY, tmp_path, profile=False, record=False)
+
+    assert sorted(result.failed) == ["customer_overview_dp.cust_id_unique",
+                                     "transaction_dp.account_id_references_account_dp"]

@@ -215,3 +215,25 @@ def test_the_gate_leaves_no_connection_open(clean_db, tmp_path):
 def test_a_missing_warehouse_file_is_one_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="has dbt run"):
         _run(tmp_path / "nope.duckdb", tmp_path)
+
+
+def test_the_seeds_filtered_profile_is_stored_with_the_run(clean_db, tmp_path):
+    from include.quality import SEED_PROFILE_FILTER
+
+    result = _run(clean_db, tmp_path, profile_filter=SEED_PROFILE_FILTER)
+
+    assert result.ok and result.profile_filter["cust_segment"] == "Semi-Urban"
+    con = duckdb.connect(str(clean_db), read_only=True)
+    try:
+        rows = con.execute("select distinct dataset, row_filter, row_count from quality.column_profiles "
+                           "where profile = 'filtered'").fetchall()
+    finally:
+        con.close()
+    assert len(rows) == 1 and rows[0][0] == "customer_overview_dp" and "'Semi-Urban'" in rows[0][1]
+
+
+def test_a_profile_filter_that_fits_no_table_fails_the_gate_clearly(clean_db, tmp_path):
+    result = _run(clean_db, tmp_path, profile_filter={"segment": "Semi"}, record=False)
+
+    assert not result.ok and result.failed == []
+    assert "scan error: profile: profile filter columns segment" in result.summary()

@@ -99,3 +99,8 @@ def test_filter_values_are_data_not_sql(con):
 def test_an_unknown_filter_column_is_an_error(con):
     with pytest.raises(ValueError, match="not in customers: segment"):
         profiles.profile_table(con, "customers", {"segment": "Semi"})
+
+
+def test_a_filter_that_fits_no_table_is_an_error(con):
+    with pytest.raises(ValueError, match="not all in any of customers"):
+        profiles.profile_tables(con, ["customers"], {"segment": "Semi"})

@@ -9,8 +9,14 @@
     cleansing rule can reject it with the value visible.
 #}
 {% macro standardise(column, source_column=none) -%}
-    {%- set expr = clean_text(source_column or column) -%}
-    case lower({{ expr }})
+    {%- set source = source_column or column -%}
+    {%- set expr = clean_text(source) -%}
+    {#- fast path first: a value already spelt as allowed is kept as is. Without it the engine
+        evaluates lower(trim(x)) once per WHEN, which made staging ~10x slower on DuckDB. #}
+    case
+        when {{ source }} in ({% for v in allowed_values(column) %}'{{ v }}'{{ ", " if not loop.last }}{% endfor %})
+            then {{ source }}
+        else case lower({{ expr }})
         {%- for v in allowed_values(column) %}
         when '{{ v | lower }}' then '{{ v }}'
         {%- endfor %}
@@ -18,5 +24,6 @@
         when '{{ alias }}' then '{{ v }}'
         {%- endfor %}
         else {{ expr }}
+        end
     end
 {%- endmacro %}

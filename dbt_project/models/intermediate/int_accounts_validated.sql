@@ -1,7 +1,14 @@
 {#- Cleansing rules for account versions, including referential rules: an account must belong to a
     customer and a product of the data product (customer_overview_dp, product_dp), so that the
-    relationships between the product tables hold. Accounts are rebuilt on every run, so an account
-    that arrived before its customer is accepted once the customer is. -#}
+    relationships between the product tables hold. Incremental like int_transactions_validated: new
+    versions are checked, rejected ones re-checked, so an account that arrived before its customer is
+    accepted once the customer is. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='_record_id',
+    on_schema_change='fail'
+) }}
 {%- set rules = [
     ('account_id_format', regexp_like('account_id', '^[0-9]{12}$')),
     ('cust_id_format', regexp_like('cust_id', '^[A-Za-z0-9]{10}$')),
@@ -18,7 +25,7 @@
 with
 
 accounts as (
-    select * from {{ ref('stg_landing__accounts') }}
+    {{ rows_to_validate(ref('stg_landing__accounts'), recheck_rejected=true) }}
 ),
 
 customers as (
@@ -51,7 +58,8 @@ checked as (
 final as (
     select
         *,
-        {{ list_length('failed_rules') }} = 0 as is_valid
+        {{ list_length('failed_rules') }} = 0 as is_valid,
+        cast({{ dbt.current_timestamp() }} as {{ dbt.type_timestamp() }}) as _validated_at
     from checked
 )
 

@@ -10,7 +10,10 @@
       customers have none of them (cust_dob, when present, is their date of incorporation).
     * SEED_NOTES 6: LENGTH(cibil_score) = 3 relied on Spark's implicit int-to-string cast; with an
       integer score, BETWEEN 300 AND 900 implies three digits. cust_id keeps the seed's regexp.
+    Incremental: each run checks the versions ingested since the last run (the rules depend on the
+    row alone, so a checked version never needs re-checking).
 -#}
+{{ config(materialized='incremental', on_schema_change='fail') }}
 {%- set personal = "customer_type = 'Personal'" -%}
 {%- set non_personal = "customer_type in ('Corporate', 'Merchant')" -%}
 {%- set name_pattern = '^[a-zA-Z]+$' -%}
@@ -61,7 +64,7 @@
 with
 
 customers as (
-    select * from {{ ref('stg_landing__customers') }}
+    {{ rows_to_validate(ref('stg_landing__customers')) }}
 ),
 
 checked as (
@@ -74,7 +77,8 @@ checked as (
 final as (
     select
         *,
-        {{ list_length('failed_rules') }} = 0 as is_valid
+        {{ list_length('failed_rules') }} = 0 as is_valid,
+        cast({{ dbt.current_timestamp() }} as {{ dbt.type_timestamp() }}) as _validated_at
     from checked
 )
 

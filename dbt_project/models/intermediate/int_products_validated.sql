@@ -33,7 +33,8 @@ checked as (
 final as (
     select
         *,
-        {{ list_length('failed_rules') }} = 0 as is_valid
+        {{ list_length('failed_rules') }} = 0 as is_valid,
+        cast({{ dbt.current_timestamp() }} as {{ dbt.type_timestamp() }}) as _validated_at
     from checked
 )
 

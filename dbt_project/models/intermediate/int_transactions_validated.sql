@@ -25,23 +25,8 @@
 
 with
 
-new_transactions as (
-    select * from {{ ref('stg_landing__transactions') }}
-    where {{ ingested_after_watermark() }}
-),
-
 transactions as (
-    select * from new_transactions
-    {%- if is_incremental() %}
-    {%- set staged = adapter.get_columns_in_relation(ref('stg_landing__transactions')) | map(attribute='name') | list %}
-    union all
-    select
-        {%- for column in staged %}
-        {{ adapter.quote(column) }}{{ "," if not loop.last }}
-        {%- endfor %}
-    from {{ this }}
-    where not is_valid
-    {%- endif %}
+    {{ rows_to_validate(ref('stg_landing__transactions'), recheck_rejected=true) }}
 ),
 
 accounts as (

@@ -1,4 +1,9 @@
-{{ config(post_hook=["{{ export_to_curated() }}"]) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='account_id',
+    on_schema_change='fail',
+    post_hook=["{{ export_to_curated() }}"]) }}
 
 with
 
@@ -19,7 +24,8 @@ final as (
         created_at,
         modified_at,
         _source_file,
-        _landed_date
+        _landed_date,
+        _validated_at
     from latest
 )
 

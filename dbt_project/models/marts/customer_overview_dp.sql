@@ -1,6 +1,11 @@
 {#- Seed: dataos://icebasetw:fs_accelerator/customer_overview_dp, partitioned by country, state.
     The output port writes it as Parquet to the curated container with the same partitioning. -#}
-{{ config(post_hook=["{{ export_to_curated(partition_by=['country', 'state']) }}"]) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='cust_id',
+    on_schema_change='fail',
+    post_hook=["{{ export_to_curated(partition_by=['country', 'state']) }}"]) }}
 
 with
 
@@ -47,7 +52,8 @@ final as (
         branch_name,
         zone,
         _source_file,
-        _landed_date
+        _landed_date,
+        _validated_at
     from latest
 )
 

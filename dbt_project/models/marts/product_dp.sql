@@ -21,7 +21,8 @@ final as (
         created_at,
         modified_at,
         _source_file,
-        _landed_date
+        _landed_date,
+        _validated_at
     from latest
 )
 
