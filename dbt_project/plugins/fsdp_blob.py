@@ -7,12 +7,19 @@ Registered on every dbt connection (profiles.yml ``plugins``):
   landing does when a date is re-landed) or ``size-mtime`` on a local directory. The raw models use
   it to read only files (or file versions) they have not ingested yet, and an empty listing lets
   them build an empty table instead of failing on "no files found".
-* ``fsdp_prepare_output(url, clear)`` -> number of files removed under ``url`` (none unless
-  ``clear``). DuckDB's
-  ``COPY ... (OVERWRITE)`` fails on fsspec filesystems (DuckDB 1.0), so the output port clears its
-  folder with this before a full rewrite. It also creates the container when it is missing:
-  adlfs reports a write into a missing container only from a file object's ``__del__``, where
-  the error is printed and swallowed, so DuckDB's COPY would "succeed" without writing anything.
+* ``fsdp_temp_dir()`` -> a new local temporary folder, where DuckDB writes the output port's
+  Parquet files with its native (fast, multi-file) COPY.
+* ``fsdp_publish_tree(local_dir, url, clear)`` -> number of files uploaded: uploads every file of
+  ``local_dir`` under ``url`` (keeping the relative paths, e.g. ``country=India/state=Goa/``),
+  concurrently through adlfs, after removing the files under ``url`` when ``clear``; checks that
+  every uploaded blob has the local file's size, then deletes ``local_dir``. Why not COPY straight
+  to ``abfs://``: DuckDB 1.0 writes through fsspec one file at a time (a partitioned export of 100k
+  customers took ~6 s against ~1 s here), ``COPY ... (OVERWRITE)`` fails on fsspec filesystems, and
+  adlfs reports a failed upload (e.g. a missing container) only from a file object's ``__del__``,
+  where the error is printed and swallowed, so the COPY would "succeed" without writing anything.
+
+It also creates the folder of the DuckDB file before dbt opens it (the default,
+``.local/warehouse/fsdp.duckdb``, lives in a git-ignored folder a fresh clone does not have).
 
 Paths are ``abfs://container/path`` (blob storage through adlfs) or local paths.
 """
@@ -20,7 +27,11 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
+import os
+import shutil
+import tempfile
 import threading
+from pathlib import Path
 
 import fsspec
 from dbt.adapters.duckdb.plugins import BasePlugin
@@ -39,6 +50,11 @@ class Plugin(BasePlugin):
         self._connection_string = plugin_config.get("connection_string")
         self._fs: dict[str, Any] = {}
         self._lock = threading.Lock()  # dbt runs models (and their hooks) on several threads
+
+    def update_connection_config(self, creds, config):
+        path = getattr(creds, "path", None)
+        if path and path != ":memory:" and "://" not in path and not path.startswith("md:"):
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
 
     def _filesystem(self, protocol: str):
         if protocol not in self._fs:
@@ -61,8 +77,13 @@ class Plugin(BasePlugin):
             lines.append(f"{url}\t{str(version).strip(chr(34))}")
         return "\n".join(lines)
 
-    def prepare_output(self, url: str, clear: bool) -> int:
+    def temp_dir(self) -> str:
+        return tempfile.mkdtemp(prefix="fsdp_export_")
+
+    def publish_tree(self, local_dir: str, url: str, clear: bool) -> int:
         protocol, path = _split(url)
+        local = Path(local_dir)
+        files = sorted(p for p in local.rglob("*") if p.is_file())
         with self._lock:
             fs = self._filesystem(protocol)
             fs.invalidate_cache()
@@ -73,16 +94,28 @@ class Plugin(BasePlugin):
                         fs.mkdir(container)
                     except FileExistsError:  # created meanwhile by another process
                         pass
-            if not clear or not fs.exists(path):
-                return 0
-            files = list(fs.find(path))
+            if clear and fs.exists(path):
+                old = list(fs.find(path))
+                if old:
+                    fs.rm(old)
             if files:
-                fs.rm(files)
-            fs.invalidate_cache()
-            return len(files)
+                targets = [f"{path}/{p.relative_to(local).as_posix()}" for p in files]
+                if protocol == "file":
+                    for target in {str(Path(t).parent) for t in targets}:
+                        os.makedirs(target, exist_ok=True)
+                fs.put([str(p) for p in files], targets)
+                fs.invalidate_cache()
+                sizes = {name.rstrip("/"): info.get("size") for name, info in fs.find(path, detail=True).items()}
+                for source, target in zip(files, targets):
+                    if sizes.get(fs._strip_protocol(target)) != source.stat().st_size:
+                        raise RuntimeError(f"upload of {source} to {target} did not complete "
+                                           f"({sizes.get(fs._strip_protocol(target))} of {source.stat().st_size} bytes)")
+        shutil.rmtree(local, ignore_errors=True)
+        return len(files)
 
     def configure_connection(self, conn):
         conn.create_function("fsdp_list_files", self.list_files, ["VARCHAR"], "VARCHAR",
                              side_effects=True)
-        conn.create_function("fsdp_prepare_output", self.prepare_output, ["VARCHAR", "BOOLEAN"], "BIGINT",
+        conn.create_function("fsdp_temp_dir", self.temp_dir, [], "VARCHAR", side_effects=True)
+        conn.create_function("fsdp_publish_tree", self.publish_tree, ["VARCHAR", "VARCHAR", "BOOLEAN"], "BIGINT",
                              side_effects=True)

@@ -65,7 +65,7 @@ class ProfilePlan:
     table: str                   # dbt unique_id
     row_count: int | None
     timestamp_ms: int
-    columns: tuple[dict, ...]    # Soda columnProfiles entries {columnName, profile{...}}
+    columns: tuple[dict, ...]    # OpenMetadata ColumnProfile fields (name, nullCount, ...), known columns only
 
 
 @dataclass
@@ -187,9 +187,11 @@ def _iso_to_ms(value: str | None) -> int | None:
 
 
 def load_soda_scans(path: str | Path | None) -> list[dict]:
-    """Soda scan results (Scan.get_scan_results() dicts) from a JSON file or a directory of them.
+    """Quality results from a JSON file or a directory of them (recursively).
 
-    A file may hold one scan, a list of scans, or an object with a `scans` list."""
+    Two shapes are read: the pipeline's quality gate file (include/quality/gate.py: `summary`,
+    `checks`, `profiles`) and Soda Core's own scan result (Scan.get_scan_results(): `checks`,
+    `profiling`); a file may also hold a list of either, or an object with a `scans` list."""
     if not path:
         return []
     p = Path(path)
@@ -198,7 +200,7 @@ def load_soda_scans(path: str | Path | None) -> list[dict]:
     for f in files:
         data = json.loads(f.read_text())
         items = data if isinstance(data, list) else data.get("scans", [data]) if isinstance(data, dict) else []
-        scans += [s for s in items if isinstance(s, dict) and ("checks" in s or "profiling" in s)]
+        scans += [s for s in items if isinstance(s, dict) and ("checks" in s or "profiling" in s or "profiles" in s)]
     return scans
 
 
@@ -208,7 +210,9 @@ _NAME_CLEAN = re.compile(r"[^A-Za-z0-9_]+")
 def check_case_name(table: str, column: str | None, check: str) -> str:
     """A stable OpenMetadata test case name for a Soda check (same check, same name every run)."""
     slug = _NAME_CLEAN.sub("_", check).strip("_").lower()[:120] or "check"
-    return "_".join(p for p in ("soda", table, column or "", slug) if p)
+    # the column only when the check's name does not already say it (cust_id_unique does)
+    col = column if column and column.lower() not in slug else ""
+    return "_".join(p for p in ("soda", table, col, slug) if p)
 
 
 def _table_for(tables: dict[str, TablePlan], soda_table: str, prefer_schema: str) -> str | None:
@@ -218,37 +222,99 @@ def _table_for(tables: dict[str, TablePlan], soda_table: str, prefer_schema: str
     return hits[0].unique_id if hits else None
 
 
+def _scan_timestamp(scan: dict) -> int:
+    """The results' timestamp: the run's logical date (gate file) or Soda's data timestamp.
+
+    Never the wall clock: re-publishing the same run writes the same points (no duplicates)."""
+    summary = scan.get("summary") or {}
+    if summary.get("logical_date"):
+        return _iso_to_ms(str(summary["logical_date"])[:10] + "T00:00:00+00:00")
+    return (_iso_to_ms(scan.get("dataTimestamp")) or _iso_to_ms(scan.get("scanEndTimestamp"))
+            or _iso_to_ms(scan.get("scanStartTimestamp")) or 0)
+
+
+def _num(value: Any) -> float | None:
+    try:
+        return None if value is None or isinstance(value, bool) else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _scan_checks(scan: dict) -> list[dict]:
+    """(table, column, name, definition, outcome, value) of each check, whatever the file shape."""
+    out = []
+    for c in scan.get("checks") or []:
+        value = c["value"] if "value" in c else (c.get("diagnostics") or {}).get("value")
+        out.append({"table": c.get("dataset") or c.get("table") or "", "column": c.get("column") or None,
+                    "name": c.get("name") or "check", "definition": c.get("definition") or c.get("name") or "",
+                    "outcome": (c.get("outcome") or "").lower(), "value": value})
+    return out
+
+
+def _scan_profiles(scan: dict) -> dict[str, tuple[int | None, list[dict]]]:
+    """table -> (row count, column profiles named as OpenMetadata's ColumnProfile fields)."""
+    out: dict[str, tuple[int | None, list[dict]]] = {}
+    for prof in scan.get("profiling") or []:              # Soda Core's own profiling result
+        if not prof.get("columnProfiles") and prof.get("rowCount") is None:
+            continue   # a sample-tables result, not a profile
+        rows = prof.get("rowCount")
+        cols = []
+        for cp in prof.get("columnProfiles") or []:
+            p = cp.get("profile") or {}
+            nulls = _num(p.get("missing_count"))
+            cols.append({"name": cp.get("columnName"), "nullCount": nulls, "distinctCount": _num(p.get("distinct")),
+                         "min": p.get("min"), "max": p.get("max"), "mean": _num(p.get("avg")),
+                         "stddev": _num(p.get("stddev")), "sum": _num(p.get("sum")),
+                         "variance": _num(p.get("variance")), "minLength": _num(p.get("min_length")),
+                         "maxLength": _num(p.get("max_length")),
+                         "valuesCount": rows - nulls if rows is not None and nulls is not None else None})
+        out[prof.get("table") or ""] = (rows, cols)
+    for p in scan.get("profiles") or []:                   # the quality gate's column profiles
+        if p.get("profile", "full") != "full":
+            continue   # the seed's filtered profile describes a slice, not the table
+        rows = p.get("row_count")
+        nulls = _num(p.get("null_count"))
+        entry = out.setdefault(p.get("dataset") or "", (rows, []))
+        entry[1].append({"name": p.get("column_name"), "nullCount": nulls,
+                         "nullProportion": _num(p.get("null_pct")) / 100 if p.get("null_pct") is not None else None,
+                         "distinctCount": _num(p.get("distinct_count")), "min": p.get("min"), "max": p.get("max"),
+                         "mean": _num(p.get("mean")), "stddev": _num(p.get("stddev")),
+                         "minLength": _num(p.get("min_length")), "maxLength": _num(p.get("max_length")),
+                         "median": _num((p.get("quantiles") or {}).get("p50")),
+                         "firstQuartile": _num((p.get("quantiles") or {}).get("p25")),
+                         "thirdQuartile": _num((p.get("quantiles") or {}).get("p75")),
+                         "valuesCount": rows - nulls if rows is not None and nulls is not None else None})
+    return out
+
+
 def plan_quality(scans: list[dict], tables: dict[str, TablePlan], prefer_schema: str,
                  warnings: list[str]) -> tuple[list[CheckPlan], list[ProfilePlan]]:
-    """Soda check results and column profiles, attached to cataloged tables."""
-    checks: dict[str, CheckPlan] = {}
-    profiles: dict[str, ProfilePlan] = {}
+    """Soda check results and column profiles, attached to cataloged tables.
+
+    One result per check and timestamp, one profile per table and timestamp: the same run read
+    twice (or two files of one run) yields each point once."""
+    checks: dict[tuple[str, int], CheckPlan] = {}
+    profiles: dict[tuple[str, int], ProfilePlan] = {}
     for scan in scans:
-        ts = (_iso_to_ms(scan.get("dataTimestamp")) or _iso_to_ms(scan.get("scanEndTimestamp"))
-              or _iso_to_ms(scan.get("scanStartTimestamp")) or 0)
-        for chk in scan.get("checks") or []:
-            uid = _table_for(tables, chk.get("table") or "", prefer_schema)
+        ts = _scan_timestamp(scan)
+        for chk in _scan_checks(scan):
+            uid = _table_for(tables, chk["table"], prefer_schema)
             if uid is None:
-                warnings.append(f"Soda check `{chk.get('name')}` on unknown table `{chk.get('table')}`: skipped")
+                warnings.append(f"Soda check `{chk['name']}` on unknown table `{chk['table']}`: skipped")
                 continue
-            column = chk.get("column") or None
-            text = chk.get("definition") or chk.get("name") or "check"
-            # a SodaCL definition is "checks for <table>:\n  - <check>"; keep the check itself
-            text = text.strip().splitlines()[-1].strip().lstrip("- ").strip() if "\n" in text else text
-            name = check_case_name(tables[uid].name, column, chk.get("name") or text)
-            checks[name] = CheckPlan(table=uid, column=column, name=name, check=chk.get("name") or text,
-                                     outcome=(chk.get("outcome") or "").lower(),
-                                     value=(chk.get("diagnostics") or {}).get("value"), timestamp_ms=ts)
-        for prof in scan.get("profiling") or []:
-            uid = _table_for(tables, prof.get("table") or "", prefer_schema)
+            name = check_case_name(tables[uid].name, chk["column"], chk["name"])
+            checks[(name, ts)] = CheckPlan(table=uid, column=chk["column"], name=name, check=chk["name"],
+                                           outcome=chk["outcome"], value=chk["value"], timestamp_ms=ts)
+        for table, (rows, cols) in _scan_profiles(scan).items():
+            uid = _table_for(tables, table, prefer_schema)
             if uid is None:
-                warnings.append(f"Soda profile of unknown table `{prof.get('table')}`: skipped")
+                warnings.append(f"Soda profile of unknown table `{table}`: skipped")
                 continue
-            if not prof.get("columnProfiles") and prof.get("rowCount") is None:
-                continue   # a sample-tables result, not a profile
-            profiles[uid] = ProfilePlan(table=uid, row_count=prof.get("rowCount"), timestamp_ms=ts,
-                                        columns=tuple(prof.get("columnProfiles") or ()))
-    return list(checks.values()), list(profiles.values())
+            known = {c.name.lower() for c in tables[uid].columns}
+            kept = tuple(c for c in cols if c.get("name") and c["name"].lower() in known)
+            profiles[(uid, ts)] = ProfilePlan(table=uid, row_count=rows, timestamp_ms=ts, columns=kept)
+    return sorted(checks.values(), key=lambda c: (c.timestamp_ms, c.name)), \
+        sorted(profiles.values(), key=lambda p: (p.timestamp_ms, p.table))
 
 
 def build_plan(manifest_path: str | Path, catalog_path: str | Path | None = None,

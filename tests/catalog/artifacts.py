@@ -1,11 +1,11 @@
-"""Real dbt artifacts (manifest, catalog, run_results) of a tiny dbt-duckdb project, plus Soda results.
+"""Real dbt artifacts (manifest, catalog, run_results) of a tiny dbt-duckdb project, plus quality results.
 
 The catalog tests need artifacts that dbt itself wrote (the SDK's dbt ingestion parses them
 strictly), but not the whole pipeline: this project has the product's shape - landing sources,
 raw models in fs_accelerator, a staging view, the four *_dp tables, a quarantine table, TW.mask /
 TW.dob column tags - on a handful of columns. Built with the main venv's dbt (dbt-duckdb):
 
-    .venv/bin/python -m tests.catalog.artifacts DIR     # writes DIR/target/*.json, DIR/soda/*.json
+    .venv/bin/python -m tests.catalog.artifacts DIR     # writes DIR/target/*.json, DIR/soda/<date>/*.json
 """
 from __future__ import annotations
 
@@ -115,29 +115,46 @@ SCHEMA_MACRO = """
 {%- endmacro %}
 """
 
-SCAN_TS = "2026-01-05T00:00:00+00:00"
+def quality_gate_file() -> dict:
+    """The pipeline's quality gate result for 2026-01-05 (include/quality/gate.py's JSON shape)."""
+    def check(name, column, outcome, value):
+        return {"dataset": "customer_overview_dp", "name": name, "outcome": outcome, "column": column,
+                "value": value, "definition": f"checks for customer_overview_dp: {name}", "diagnostics": {}}
+
+    def profile(column, **kw):
+        base = {"dataset": "customer_overview_dp", "profile": "full", "row_filter": None, "row_count": 3,
+                "column_name": column, "data_type": "VARCHAR", "null_count": 0, "null_pct": 0.0,
+                "distinct_count": 3, "min": None, "max": None, "min_length": None, "max_length": None,
+                "mean": None, "stddev": None, "quantiles": {}, "top_values": []}
+        return {**base, **kw}
+    return {
+        "summary": {"run_id": "scheduled__2026-01-05T00:00:00+00:00", "logical_date": "2026-01-05", "ok": False,
+                    "checks": 3, "failed": ["customer_overview_dp.email_addr_not_null"], "warnings": [],
+                    "scan_errors": [], "profiles": 3, "json_path": None, "engine": "soda-core 3.5.6",
+                    "checked_at": "2026-01-06 01:02:03"},
+        "checks": [check("row_count_positive", None, "pass", 3.0), check("cust_id_unique", "cust_id", "pass", 0.0),
+                   check("email_addr_not_null", "email_addr", "fail", 1.0)],
+        "profiles": [profile("cust_id", min_length=10, max_length=10),
+                     profile("city", null_count=1, null_pct=33.3, distinct_count=2),
+                     profile("not_a_column"),
+                     profile("city", profile="filtered", row_filter="city = 'Pune'", row_count=1)],
+    }
 
 
 def soda_scan() -> dict:
-    """A Soda Core scan result (Scan.get_scan_results() shape) on customer_overview_dp."""
-    def check(name, column, outcome, value):
-        return {"identity": f"fsdp-customer_overview_dp-{name}", "name": name, "type": "generic",
-                "definition": f"checks for customer_overview_dp:\n  - {name}", "dataSource": "fsdp",
-                "table": "customer_overview_dp", "filter": None, "column": column, "metrics": [],
-                "outcome": outcome, "outcomeReasons": [], "archetype": None, "diagnostics": {"value": value}}
+    """Soda Core's own scan result (Scan.get_scan_results() shape): product_dp on 2026-01-04."""
+    ts = "2026-01-04T00:00:00+00:00"
     return {
-        "definitionName": "fsdp_customer_overview_dp", "defaultDataSource": "fsdp",
-        "dataTimestamp": SCAN_TS, "scanStartTimestamp": SCAN_TS, "scanEndTimestamp": "2026-01-05T00:00:03+00:00",
-        "hasErrors": False, "hasWarnings": False, "hasFailures": True, "metrics": [],
-        "checks": [check("row_count > 0", None, "pass", 3),
-                   check("duplicate_count(cust_id) = 0", "cust_id", "pass", 0),
-                   check("missing_count(email_addr) = 0", "email_addr", "fail", 1)],
-        "profiling": [{"table": "customer_overview_dp", "dataSource": "fsdp", "rowCount": 3, "columnProfiles": [
-            {"columnName": "cust_id", "profile": {"distinct": 3, "missing_count": 0, "min_length": 10,
-                                                  "max_length": 10, "avg_length": 10}},
-            {"columnName": "city", "profile": {"distinct": 2, "missing_count": 1, "frequent_values": []}},
-            {"columnName": "not_a_column", "profile": {"distinct": 1}},
-        ]}],
+        "definitionName": "fsdp_product_dp", "defaultDataSource": "fsdp",
+        "dataTimestamp": ts, "scanStartTimestamp": ts, "scanEndTimestamp": "2026-01-04T00:00:03+00:00",
+        "hasErrors": False, "hasWarnings": False, "hasFailures": False, "metrics": [],
+        "checks": [{"identity": "fsdp-product_dp-row_count", "name": "row_count > 0", "type": "generic",
+                    "definition": "checks for product_dp:\n  - row_count > 0", "dataSource": "fsdp",
+                    "table": "product_dp", "filter": None, "column": None, "metrics": [], "outcome": "pass",
+                    "outcomeReasons": [], "archetype": None, "diagnostics": {"value": 1}}],
+        "profiling": [{"table": "product_dp", "dataSource": "fsdp", "rowCount": 1, "columnProfiles": [
+            {"columnName": "product_id", "profile": {"distinct": 1, "missing_count": 0, "min_length": 2,
+                                                     "max_length": 2, "avg_length": 2}}]}],
         "metadata": [], "logs": [], "queries": [], "automatedMonitoringChecks": [],
     }
 
@@ -177,9 +194,11 @@ def build(out: Path) -> Path:
             # docs generate overwrites run_results.json with its own; keep build's for the ingestion
             (target / "run_results.json").replace(target / "build_run_results.json")
     (target / "build_run_results.json").replace(target / "run_results.json")
-    soda = out / "soda"
-    soda.mkdir(exist_ok=True)
-    (soda / "customer_overview_dp.json").write_text(json.dumps(soda_scan()))
+    quality = out / "soda" / "2026-01-05"
+    quality.mkdir(parents=True, exist_ok=True)
+    (quality / "quality_scheduled__2026-01-05T00_00_00_00_00.json").write_text(json.dumps(quality_gate_file()))
+    (out / "soda" / "2026-01-04").mkdir(exist_ok=True)
+    (out / "soda" / "2026-01-04" / "soda_scan_product_dp.json").write_text(json.dumps(soda_scan()))
     return out
 
 

@@ -63,13 +63,31 @@ def test_edges_follow_dbt_dependencies_and_link_same_named_columns(built):
     assert len(built.edges) == 11
 
 
-def test_soda_results_are_attached_to_the_checked_table(built):
-    assert {c.check: c.outcome for c in built.checks} == {
-        "row_count > 0": "pass", "duplicate_count(cust_id) = 0": "pass", "missing_count(email_addr) = 0": "fail"}
-    assert {c.table for c in built.checks} == {"model.fsdp.customer_overview_dp"}
-    assert built.checks[0].timestamp_ms == 1767571200000
-    (prof,) = built.profiles
-    assert (prof.table, prof.row_count) == ("model.fsdp.customer_overview_dp", 3)
+def test_quality_results_are_attached_to_the_checked_table_at_the_runs_logical_date(built):
+    # the gate's file (2026-01-05) and a raw Soda scan result (2026-01-04) are both read
+    assert {(c.table.split(".")[-1], c.check, c.outcome, c.timestamp_ms) for c in built.checks} == {
+        ("customer_overview_dp", "row_count_positive", "pass", 1767571200000),
+        ("customer_overview_dp", "cust_id_unique", "pass", 1767571200000),
+        ("customer_overview_dp", "email_addr_not_null", "fail", 1767571200000),
+        ("product_dp", "row_count > 0", "pass", 1767484800000)}
+    assert {c.check: c.name for c in built.checks}["cust_id_unique"] == "soda_customer_overview_dp_cust_id_unique"
+
+
+def test_full_profiles_become_table_profiles_with_known_columns_only(built):
+    profiles = {p.table.split(".")[-1]: p for p in built.profiles}
+    dp = profiles["customer_overview_dp"]
+    assert (dp.row_count, dp.timestamp_ms) == (3, 1767571200000)
+    # the filtered profile describes a slice: not the table's profile; not_a_column is not in the table
+    city = {c["name"]: c for c in dp.columns}["city"]
+    assert [c["name"] for c in dp.columns] == ["cust_id", "city"]
+    assert (city["nullCount"], city["valuesCount"], city["distinctCount"]) == (1, 2, 2)
+    assert profiles["product_dp"].columns[0]["minLength"] == 2
+
+
+def test_the_same_run_read_twice_yields_each_result_once(built, catalog_artifacts):
+    scans = p.load_soda_scans(catalog_artifacts / "soda")
+    checks, profiles = p.plan_quality(scans + scans, built.tables, "fs_accelerator", [])
+    assert len(checks) == len(built.checks) == 4 and len(profiles) == 2
 
 
 def test_soda_results_on_unknown_tables_are_skipped_with_a_warning(built):

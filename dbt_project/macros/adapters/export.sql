@@ -3,12 +3,11 @@
     (blob container `curated` by default), hive-partitioned by `partition_by` like the seed's
     Iceberg table (customer_overview_dp: country, state). Used as a model post-hook.
 
-    DuckDB writes through the abfs filesystem registered in profiles.yml. COPY ... (OVERWRITE) fails
-    on fsspec filesystems in DuckDB 1.0, so a rewrite first clears the folder with the fsdp_blob
-    plugin's fsdp_prepare_output() (which also creates a missing container) and then writes with
-    OVERWRITE_OR_IGNORE. Every file is named after the dbt run (part-<invocation_id>-N.parquet) and
-    the hook reads the row count of the run's files back: adlfs can swallow an upload error, so the
-    export fails loudly when the files do not hold the rows written.
+    DuckDB writes the Parquet files to a local temporary folder (its native partitioned COPY), then
+    the fsdp_blob plugin's fsdp_publish_tree() uploads them concurrently through adlfs, clearing the
+    target folder first on a rewrite, and checks every uploaded size (see plugins/fsdp_blob.py for
+    why not COPY straight to abfs://). Every file is named after the dbt run
+    (part-<invocation_id>-N.parquet).
 
     Tables with `append_column` (incremental tables: the run that published each row) append the
     rows of the current run as new files; when every row belongs to the current run (first build,
@@ -37,34 +36,26 @@
                 {%- set rewrite = false -%}
             {%- endif -%}
         {%- endif -%}
-        {%- set expected = run_query("select count(*) from " ~ this ~ " where " ~ rows_filter).rows[0][0] -%}
-        {%- do run_query("select fsdp_prepare_output('" ~ target_url ~ "', " ~ rewrite ~ ")") -%}
-        {%- if expected > 0 -%}
-            {%- set excluded = [append_column] if append_column else [] -%}
-            {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | reject('in', excluded) | list -%}
-            {%- set copy_sql -%}
-                copy (
-                    select {% for c in columns %}{{ adapter.quote(c) }}{{ ", " if not loop.last }}{% endfor %}
-                    from {{ this }}
-                    where {{ rows_filter }}
-                ) to '{{ target_url if partition_by else target_url ~ "/part-" ~ invocation_id ~ "-0.parquet" }}' (
-                    format parquet,
-                    compression zstd
-                    {%- if partition_by %},
-                    partition_by ({{ partition_by | join(', ') }}),
-                    overwrite_or_ignore true,
-                    filename_pattern 'part-{{ invocation_id }}-{i}'
-                    {%- endif %}
-                )
-            {%- endset -%}
-            {%- do run_query(copy_sql) -%}
-            {%- set pattern = target_url ~ ('/**' if partition_by else '') ~ '/part-' ~ invocation_id ~ '-*.parquet' -%}
-            {%- set written = run_query("select count(*) from read_parquet('" ~ pattern ~ "')").rows[0][0] -%}
-            {%- if written != expected -%}
-                {{ exceptions.raise_compiler_error("Export of " ~ this ~ " to " ~ target_url ~ " wrote " ~ written
-                    ~ " rows, expected " ~ expected) }}
-            {%- endif -%}
-        {%- endif -%}
+        {%- set local_dir = run_query("select fsdp_temp_dir()").rows[0][0] -%}
+        {%- set excluded = [append_column] if append_column else [] -%}
+        {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | reject('in', excluded) | list -%}
+        {%- set copy_sql -%}
+            copy (
+                select {% for c in columns %}{{ adapter.quote(c) }}{{ ", " if not loop.last }}{% endfor %}
+                from {{ this }}
+                where {{ rows_filter }}
+            ) to '{{ local_dir if partition_by else local_dir ~ "/part-" ~ invocation_id ~ "-0.parquet" }}' (
+                format parquet,
+                compression zstd
+                {%- if partition_by %},
+                partition_by ({{ partition_by | join(', ') }}),
+                overwrite_or_ignore true,
+                filename_pattern 'part-{{ invocation_id }}-{i}'
+                {%- endif %}
+            )
+        {%- endset -%}
+        {%- do run_query(copy_sql) -%}
+        {%- do run_query("select fsdp_publish_tree('" ~ local_dir ~ "', '" ~ target_url ~ "', " ~ rewrite ~ ")") -%}
     {%- endif -%}
     select 1
 {%- endmacro %}

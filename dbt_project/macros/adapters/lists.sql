@@ -45,13 +45,6 @@
 {% macro default__regexp_like(value, pattern) %}regexp_like({{ value }}, '{{ pattern }}'){% endmacro %}
 {% macro duckdb__regexp_like(value, pattern) %}regexp_matches({{ value }}, '{{ pattern }}'){% endmacro %}
 
-{# An empty list of rule names, typed like failed_rules(). #}
-{% macro empty_rule_list() -%}
-    {{ return(adapter.dispatch('empty_rule_list', 'fsdp')()) }}
-{%- endmacro %}
-{% macro default__empty_rule_list() %}cast(array[] as array(varchar)){% endmacro %}
-{% macro duckdb__empty_rule_list() %}cast([] as varchar[]){% endmacro %}
-
 {# Cast or null when the text does not convert (DuckDB and Trino both have try_cast; dbt-duckdb's
    dbt.safe_cast is a plain cast that fails the whole build on one malformed value). #}
 {% macro try_cast_to(value, type) -%}

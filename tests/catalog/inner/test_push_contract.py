@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import jsonpatch
-import pytest
 
 from include.catalog.recorder import body_model
 
@@ -165,32 +164,37 @@ def test_soda_checks_become_test_cases_with_results_in_suites(pushed):
     cases = {b["name"]: b for b in bodies(fake, "PUT", "dataQuality/testCases") if b["name"].startswith("soda_")}
     table = fqn("fs_accelerator", "customer_overview_dp")
     assert {c["entityLink"] for c in cases.values()} == {
-        f"<#E::table::{table}>", f"<#E::table::{table}::columns::cust_id>", f"<#E::table::{table}::columns::email_addr>"}
-    statuses = {}
+        f"<#E::table::{table}>", f"<#E::table::{table}::columns::cust_id>",
+        f"<#E::table::{table}::columns::email_addr>", f"<#E::table::{fqn('fs_accelerator', 'product_dp')}>"}
+    results = {}
     for name in cases:
         case_fqn = next(f for f in fake.entities["dataQuality/testCases"] if f.endswith("." + name))
         (result,) = fake.results[case_fqn].values()
-        statuses[cases[name]["displayName"]] = result["testCaseStatus"]
-        assert result["timestamp"] == 1767571200000      # the scan's data timestamp, 2026-01-05
-    assert statuses == {"row_count > 0": "Success", "duplicate_count(cust_id) = 0": "Success",
-                        "missing_count(email_addr) = 0": "Failed"}
-    (executable,) = bodies(fake, "PUT", "dataQuality/testSuites/executable")
-    assert executable["basicEntityReference"] == table
+        results[cases[name]["displayName"]] = (result["testCaseStatus"], result["timestamp"])
+    assert results == {"row_count_positive": ("Success", 1767571200000),       # the run's logical date
+                       "cust_id_unique": ("Success", 1767571200000),
+                       "email_addr_not_null": ("Failed", 1767571200000),
+                       "row_count > 0": ("Success", 1767484800000)}
+    executable = bodies(fake, "PUT", "dataQuality/testSuites/executable")
+    assert {b["basicEntityReference"] for b in executable} == {table, fqn("fs_accelerator", "product_dp")}
     logical = fake.get("dataQuality/testSuites", "customer-overview-dp-soda")
-    soda_ids = {fake.entities["dataQuality/testCases"][f]["id"] for f in fake.entities["dataQuality/testCases"]
+    soda_ids = {d["id"] for f, d in fake.entities["dataQuality/testCases"].items()
                 if f.split(".")[-1].startswith("soda_")}
-    assert fake.logical[logical["id"]] == soda_ids
+    assert fake.logical[logical["id"]] == soda_ids and len(soda_ids) == 4
     defs = {b["name"]: b for b in bodies(fake, "PUT", "dataQuality/testDefinitions")}
     assert defs["sodaTableCheck"]["testPlatforms"] == ["Soda"]
+    assert defs["sodaColumnCheck"]["entityType"] == "COLUMN"
 
 
-def test_soda_profile_becomes_the_table_profile(pushed):
+def test_quality_profiles_become_table_profiles(pushed):
     (profile,) = pushed.fake.profiles[fqn("fs_accelerator", "customer_overview_dp")].values()
     assert profile["tableProfile"]["rowCount"] == 3
     assert profile["tableProfile"]["columnCount"] == 5
     cols = {c["name"]: c for c in profile["columnProfile"]}
     assert set(cols) == {"cust_id", "city"}                 # not_a_column is not in the table
     assert (cols["city"]["nullCount"], cols["city"]["valuesCount"], cols["city"]["distinctCount"]) == (1, 2, 2)
+    (product,) = pushed.fake.profiles[fqn("fs_accelerator", "product_dp")].values()
+    assert product["tableProfile"]["timestamp"] == 1767484800000
 
 
 def test_dbt_ingestion_ran_through_the_sdk_workflow_on_the_local_artifacts(pushed):
@@ -222,9 +226,10 @@ def test_a_rerun_updates_and_never_duplicates(pushed):
     assert all(len(p) == 1 for p in fake.profiles.values())
 
 
-@pytest.mark.parametrize("check", ["duplicate_count(cust_id) = 0"])
-def test_test_case_names_are_stable_across_runs(pushed, check):
+def test_test_case_names_are_stable_across_runs():
     from include.catalog.plan import check_case_name
 
-    assert check_case_name("customer_overview_dp", "cust_id", check) == \
-        "soda_customer_overview_dp_cust_id_duplicate_count_cust_id_0"
+    assert check_case_name("customer_overview_dp", "cust_id", "duplicate_count(cust_id) = 0") == \
+        "soda_customer_overview_dp_duplicate_count_cust_id_0"
+    assert check_case_name("customer_overview_dp", "city", "missing_count = 0") == \
+        "soda_customer_overview_dp_city_missing_count_0"

@@ -1,0 +1,51 @@
+"""Loads the DAG folder once, in a subprocess with the embedded Airflow's environment (Airflow
+reads its configuration when first imported, so the test process's own imports must not decide
+it), and returns what the integrity tests assert on as JSON."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.e2e import harness
+
+INSPECT = r'''
+import json, time
+t0 = time.monotonic()
+from airflow.dag_processing.dagbag import DagBag
+bag = DagBag(dag_folder="dags")
+out = {"import_errors": {k: str(v) for k, v in bag.import_errors.items()},
+       "load_seconds": time.monotonic() - t0,
+       "file_seconds": {s.file: s.duration.total_seconds() for s in bag.dagbag_stats},
+       "dags": {}}
+for dag_id, dag in bag.dags.items():
+    tasks = {}
+    for t in dag.tasks:
+        tasks[t.task_id] = {
+            "retries": t.retries, "exponential": bool(t.retry_exponential_backoff), "pool": t.pool,
+            "owner": t.owner, "upstream": sorted(t.upstream_task_ids),
+            "outlets": [getattr(o, "uri", str(o)) for o in t.outlets],
+            "operator": type(t).__name__,
+        }
+    out["dags"][dag_id] = {
+        "tags": sorted(dag.tags), "catchup": dag.catchup, "doc_md": bool(dag.doc_md),
+        "schedule": str(dag.schedule) if isinstance(dag.schedule, str) else type(dag.timetable).__name__, "params": sorted(dag.params.keys()),
+        "has_failure_callback": dag.has_on_failure_callback, "tasks": tasks,
+        "asset_schedule": sorted(o.uri for o in dag.timetable.asset_condition.objects if hasattr(o, "uri"))
+            if getattr(dag.timetable, "asset_condition", None) is not None else [],
+    }
+print("@@JSON@@" + json.dumps(out))
+'''
+
+
+@pytest.fixture(scope="session")
+def dag_env(tmp_path_factory) -> dict[str, str]:
+    env = harness.isolated_env(tmp_path_factory.mktemp("dag_integrity"))
+    harness.parse_manifest(env)
+    return env
+
+
+@pytest.fixture(scope="session")
+def dagbag_report(dag_env) -> dict:
+    proc = harness.run([str(harness.PYTHON), "-c", INSPECT], dag_env, timeout=300)
+    return json.loads(proc.stdout.split("@@JSON@@", 1)[1])

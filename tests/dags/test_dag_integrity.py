@@ -1,0 +1,103 @@
+"""DAG integrity: every DAG in dags/ imports cleanly and fast, and follows the bundle's rules."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DAG_FILES = sorted((ROOT / "dags").glob("*.py"))
+EXPECTED = {"fsdp_daily", "fsdp_product_health"}
+POOL = "duckdb_writer"
+
+
+def test_every_dag_file_imports_without_errors(dagbag_report):
+    assert dagbag_report["import_errors"] == {}
+    assert EXPECTED <= set(dagbag_report["dags"])
+
+
+def test_each_dag_file_parses_in_under_five_seconds(dagbag_report):
+    # Regression: Cosmos' default LoadMode runs `dbt ls` at every parse; the manifest keeps it sub-second
+    slow = {f: s for f, s in dagbag_report["file_seconds"].items() if s > 5}
+    assert slow == {}
+
+
+def test_every_dag_has_tags_an_owner_docs_and_a_failure_callback(dagbag_report):
+    for dag_id, dag in dagbag_report["dags"].items():
+        assert dag["tags"], dag_id
+        assert dag["doc_md"], dag_id
+        assert dag["has_failure_callback"], dag_id
+        assert all(t["owner"] not in ("", "airflow") for t in dag["tasks"].values()), dag_id
+
+
+def test_every_task_retries(dagbag_report):
+    no_retry = [f"{d}.{t}" for d, dag in dagbag_report["dags"].items()
+                for t, task in dag["tasks"].items() if task["retries"] < 1]
+    assert no_retry == []
+
+
+def test_blob_io_tasks_retry_with_exponential_backoff(dagbag_report):
+    tasks = dagbag_report["dags"]["fsdp_daily"]["tasks"]
+    for task_id in ("land_mock_data", "landing_inventory"):
+        assert tasks[task_id]["retries"] >= 3 and tasks[task_id]["exponential"], task_id
+
+
+def test_every_task_touching_duckdb_runs_in_the_one_slot_pool(dagbag_report):
+    tasks = dagbag_report["dags"]["fsdp_daily"]["tasks"]
+    duckdb_tasks = [t for t in tasks if t.startswith("dbt.")] + [
+        "apply_role_views", "publish_data_product", "publish_dbt_docs"]
+    assert len(duckdb_tasks) > 3
+    assert {t: tasks[t]["pool"] for t in duckdb_tasks if tasks[t]["pool"] != POOL} == {}
+    health = dagbag_report["dags"]["fsdp_product_health"]["tasks"]
+    assert {t["pool"] for t in health.values()} == {POOL}
+
+
+def test_every_dbt_model_and_test_is_a_task(dagbag_report, dag_env):
+    import json
+
+    manifest = json.loads((Path(dag_env["FSDP_DBT_TARGET_DIR"]) / "manifest.json").read_text())
+    models = {n["name"] for n in manifest["nodes"].values()
+              if n["resource_type"] == "model" and n["package_name"] == "fsdp"}
+    tasks = set(dagbag_report["dags"]["fsdp_daily"]["tasks"])
+    assert {m for m in models if f"dbt.{m}.run" not in tasks} == set()
+    # tests run after their model (TestBehavior.AFTER_EACH)
+    tests = [t for t in tasks if t.endswith(".test")]
+    assert tests
+
+
+def test_daily_dag_is_daily_without_catchup_and_has_the_trigger_form_params(dagbag_report):
+    dag = dagbag_report["dags"]["fsdp_daily"]
+    assert dag["catchup"] is False
+    assert "@daily" in dag["schedule"] or "0 0 * * *" in dag["schedule"]
+    assert set(dag["params"]) == {"rows", "bad_rows", "skip_generation", "full_refresh"}
+
+
+def test_pipeline_order_lands_then_dbt_then_publishes_then_docs(dagbag_report):
+    tasks = dagbag_report["dags"]["fsdp_daily"]["tasks"]
+    assert tasks["landing_inventory"]["upstream"] == ["land_mock_data"]
+    assert all("landing_inventory" in t["upstream"] for t_id, t in tasks.items()
+               if t_id.startswith("dbt.") and not any(u.startswith("dbt.") for u in t["upstream"]))
+    assert tasks["publish_data_product"]["upstream"] == ["apply_role_views", "landing_inventory"]
+    assert tasks["publish_dbt_docs"]["upstream"] == ["publish_data_product"]
+
+
+def test_publish_updates_the_product_assets_that_schedule_the_health_dag(dagbag_report):
+    outlets = set(dagbag_report["dags"]["fsdp_daily"]["tasks"]["publish_data_product"]["outlets"])
+    assert {"duckdb://fsdp/fs_accelerator/customer_overview_dp"} <= outlets
+    assert set(dagbag_report["dags"]["fsdp_product_health"]["asset_schedule"]) == outlets
+
+
+@pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
+def test_dag_files_hold_declarations_only(path):
+    """No I/O or heavy libraries at module level: imports of those live inside the task bodies."""
+    heavy = {"duckdb", "pandas", "pyarrow", "numpy", "azure", "adlfs", "dbt", "include.mockgen", "include.governance"}
+    tree = ast.parse(path.read_text())
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            assert not [n for n in names if n.split(".")[0] in heavy or n in heavy], ast.dump(node)
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            func = node.value.func
+            assert isinstance(func, ast.Name) and func.id in {t.name for t in tree.body
+                                                             if isinstance(t, ast.FunctionDef)}, ast.dump(node)

@@ -1,0 +1,53 @@
+"""An isolated embedded Airflow for tests: its own AIRFLOW_HOME, DuckDB file, docs and reports
+directories under tmp, the same environment scripts/pipeline.sh and scripts/airflow.sh use
+(include/pipeline/embedded.py)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = ROOT / ".venv" / "bin" / "python"
+if not PYTHON.exists():  # e.g. a venv elsewhere: the interpreter running the tests
+    PYTHON = Path(sys.executable)
+BIN = PYTHON.parent
+
+
+def isolated_env(tmp: Path, connection_string: str | None = None) -> dict[str, str]:
+    """os.environ plus the embedded Airflow's variables, every path under ``tmp``."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "FSDP_"))}
+    base.update({
+        "AIRFLOW_HOME": str(tmp / "airflow"),
+        "FSDP_DUCKDB_PATH": str(tmp / "warehouse" / "fsdp.duckdb"),
+        "FSDP_DBT_DOCS_DIR": str(tmp / "dbt_docs"),
+        "FSDP_REPORTS_DIR": str(tmp / "reports"),
+        "FSDP_DBT_TARGET_DIR": str(tmp / "dbt_target"),
+    })
+    if connection_string:
+        base["AZURE_STORAGE_CONNECTION_STRING"] = connection_string
+    code = ("import json, sys; from include.pipeline.embedded import embedded_env, prepare_home; "
+            "env = embedded_env(); prepare_home(env); json.dump(env, sys.stdout)")
+    out = subprocess.run([str(PYTHON), "-c", code], env=base, cwd=ROOT, check=True, capture_output=True, text=True)
+    env = {**base, **json.loads(out.stdout)}
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def run(args: list[str], env: dict[str, str], timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} exited {proc.returncode}\n--- stdout\n{proc.stdout[-6000:]}"
+                             f"\n--- stderr\n{proc.stderr[-6000:]}")
+    return proc
+
+
+def parse_manifest(env: dict[str, str]) -> None:
+    run([str(PYTHON), "-m", "include.pipeline.dbt", "parse"], env)
+
+
+def init_airflow(env: dict[str, str]) -> None:
+    """Metadata DB migrated and the duckdb_writer pool created (what scripts/lib.sh ensure_airflow does)."""
+    run([str(PYTHON), "-m", "include.pipeline.embedded", "init"], env)
