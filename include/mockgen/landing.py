@@ -32,6 +32,7 @@ from include.mockgen.schema import ENTITIES
 __all__ = ["Lander", "LandedEntity", "open_store", "StorageError", "encode_csv"]
 
 _PART = re.compile(r"part-(\d{5})\.csv$")
+_DT = re.compile(r"/dt=(\d{4}-\d{2}-\d{2})/")
 
 
 @dataclass
@@ -106,20 +107,33 @@ class Lander:
                        json.dumps(manifest, indent=2, sort_keys=True).encode(), overwrite=True)
         return result
 
-    def landed_paths(self, entity: str) -> list[str]:
-        """CSV part paths of ``entity`` in the landing container, every date, sorted."""
-        return [p for p in self.store.list(self.landing, f"{entity}/") if _PART.search(p)]
+    def landed_paths(self, entity: str, *, through: date | None = None, before: date | None = None,
+                     on: date | None = None) -> list[str]:
+        """CSV part paths of ``entity`` in the landing container, sorted, of the logical dates
+        <= ``through`` / < ``before`` / == ``on`` (every date when no filter is given)."""
+        paths = []
+        for path in self.store.list(self.landing, f"{entity}/"):
+            match = _DT.search("/" + path)
+            if not _PART.search(path) or match is None:
+                continue
+            day = date.fromisoformat(match.group(1))
+            if (through and day > through) or (before and day >= before) or (on and day != on):
+                continue
+            paths.append(path)
+        return paths
 
     def exists(self, entity: str) -> bool:
         return bool(self.landed_paths(entity))
 
-    def read(self, entity: str) -> pa.Table:
-        """Every landed row of ``entity`` (all dates), all columns as strings, empty fields as null."""
+    def read(self, entity: str, *, through: date | None = None, before: date | None = None,
+             on: date | None = None) -> pa.Table:
+        """Landed rows of ``entity`` (filters as in ``landed_paths``), all columns as strings,
+        empty fields as null. A re-run of day D filters to its own view of the past."""
         names = ENTITIES[entity].column_names
         convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=True,
                                        include_columns=names)
         tables = [pacsv.read_csv(io.BytesIO(self.store.get(self.landing, p)), convert_options=convert)
-                  for p in self.landed_paths(entity)]
+                  for p in self.landed_paths(entity, through=through, before=before, on=on)]
         if not tables:
             return pa.table({n: pa.array([], pa.string()) for n in names})
         return pa.concat_tables(tables)

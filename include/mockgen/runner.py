@@ -25,7 +25,7 @@ from include.mockgen.products import CATALOGUE, PRODUCT_SPEC
 from include.mockgen.schema import CUSTOMER_UPDATES
 from include.mockgen.transactions import TRANSACTION_SPEC, account_weights, transaction_parts
 from include.mockgen.updates import (UPDATE_FRACTION, bad_update_rows, batch_updates, current_customers,
-                                     landed_dates, read_landed, single_update)
+                                     landed_dates, single_update)
 
 ENTITY_ORDER = ("products", "customers", "accounts", "transactions")
 TXN_PER_CUSTOMER = 10          # initial load: transactions of the day per customer
@@ -213,7 +213,7 @@ def daily(lander, logical_date: date, *, seed: int = 42, customers: int = 10_000
         parts.append(to_contract_types(bad, CUSTOMER_UPDATES))
     summary.landed["customer_updates"] = lander.land("customer_updates", logical_date, parts)
     book = customer_book_from_table(current)
-    accounts = account_book_from_tables(read_landed(lander, "accounts", through=logical_date), book)
+    accounts = account_book_from_tables(lander.read("accounts", through=logical_date), book)
     active = int((accounts["status"] == 0).sum())
     # Poisson around the rate, so days differ in volume (deterministic for the seed and date)
     rows = int(rng_for(seed, logical_date, "transactions", 0, "_volume").poisson(active * txn_rate))
@@ -239,7 +239,7 @@ def update_one(lander, logical_date: date, cust_id: str, changes: dict[str, str]
     started = time.perf_counter()
     current = current_customers(lander, through=logical_date)
     row = single_update(current, cust_id, changes, logical_date, seed)
-    same_day = read_landed(lander, "customer_updates", on=logical_date)
+    same_day = lander.read("customer_updates", on=logical_date)
     summary = Summary(logical_date)
     summary.landed["customer_updates"] = lander.land(
         "customer_updates", logical_date, [to_contract_types(pa.concat_tables([same_day, row]), CUSTOMER_UPDATES)])

@@ -16,7 +16,6 @@ strings, exactly as landed, so an unchanged attribute lands byte-identical.
 """
 from __future__ import annotations
 
-import io
 import re
 from collections import Counter
 from datetime import date, datetime, timedelta
@@ -24,11 +23,10 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
 from include.mockgen import reference as ref
 from include.mockgen.engine import rng_for
-from include.mockgen.schema import CUSTOMERS, ENTITIES
+from include.mockgen.schema import CUSTOMERS
 
 _DT = re.compile(r"/dt=(\d{4}-\d{2}-\d{2})/")
 TS_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -46,26 +44,6 @@ def landed_dates(lander, entity: str) -> list[date]:
     return sorted({date.fromisoformat(m.group(1)) for p in lander.landed_paths(entity) if (m := _DT.search("/" + p))})
 
 
-def read_landed(lander, entity: str, through: date | None = None, before: date | None = None,
-                on: date | None = None) -> pa.Table:
-    """Landed rows of ``entity`` (strings) from the dates <= ``through`` / < ``before`` / == ``on``.
-
-    ``Lander.read`` returns every date; a re-run of day D must not see its own earlier output."""
-    names = ENTITIES[entity].column_names
-    convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=True,
-                                   include_columns=names)
-    tables = []
-    for path in lander.landed_paths(entity):
-        m = _DT.search("/" + path)
-        d = date.fromisoformat(m.group(1)) if m else None
-        if d is None or (through and d > through) or (before and d >= before) or (on and d != on):
-            continue
-        tables.append(pacsv.read_csv(io.BytesIO(lander.store.get(lander.landing, path)), convert_options=convert))
-    if not tables:
-        return pa.table({n: pa.array([], pa.string()) for n in names})
-    return pa.concat_tables(tables)
-
-
 def latest_versions(*tables: pa.Table) -> pa.Table:
     """One row per cust_id, the one with the greatest modified_at (the seed's dedup rule); rows
     without a 10-digit id are left out. Sorted by cust_id, so the result does not depend on the
@@ -80,8 +58,8 @@ def latest_versions(*tables: pa.Table) -> pa.Table:
 
 
 def current_customers(lander, through: date, updates_before: date | None = None) -> pa.Table:
-    return latest_versions(read_landed(lander, "customers", through=through),
-                           read_landed(lander, "customer_updates", through=through, before=updates_before))
+    return latest_versions(lander.read("customers", through=through),
+                           lander.read("customer_updates", through=through, before=updates_before))
 
 
 # ------------------------------------------------------------------------------------- helpers
@@ -325,5 +303,5 @@ def single_update(current: pa.Table, cust_id: str, changes: dict[str, str], logi
     return pa.Table.from_pylist([row], schema=current.schema)
 
 
-__all__ = ["UpdateError", "batch_updates", "bad_update_rows", "single_update", "current_customers", "latest_versions", "read_landed",
+__all__ = ["UpdateError", "batch_updates", "bad_update_rows", "single_update", "current_customers", "latest_versions", 
            "landed_dates"]
