@@ -57,14 +57,20 @@ class AzuriteProcess:
                 raise RuntimeError(f"Azurite did not start on port {self.port}")
             time.sleep(0.05)
 
-    def stop(self) -> None:
+    def stop(self, graceful: bool = True) -> None:
+        """Stop Azurite. Graceful (SIGTERM) persists its metadata but waits for idle keep-alive
+        connections (up to ~10 s); SIGKILL is instant but loses metadata not yet flushed, so use it
+        only when the data is thrown away."""
         if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
+            if graceful:
+                self.proc.terminate()
+                try:
+                    self.proc.wait(15)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+            else:
                 self.proc.kill()
-                self.proc.wait()
+            self.proc.wait()
         while _port_open(self.port):
             time.sleep(0.05)
 
@@ -75,7 +81,7 @@ def azurite(tmp_path_factory) -> AzuriteProcess:
     proc = AzuriteProcess(tmp_path_factory.mktemp("azurite"), _free_port())
     proc.start()
     yield proc
-    proc.stop()
+    proc.stop(graceful=False)
     shutil.rmtree(proc.data_dir, ignore_errors=True)
 
 

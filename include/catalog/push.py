@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +44,7 @@ from metadata.generated.schema.entity.services.connections.pipeline.airflowConne
 from metadata.generated.schema.entity.services.connections.pipeline.backendConnection import BackendConnection
 from metadata.generated.schema.entity.services.databaseService import DatabaseConnection, DatabaseServiceType
 from metadata.generated.schema.entity.services.pipelineService import PipelineConnection, PipelineServiceType
-from metadata.generated.schema.entity.teams.team import TeamType
+from metadata.generated.schema.entity.teams.team import Team, TeamType
 from metadata.generated.schema.security.client.openMetadataJWTClientConfig import OpenMetadataJWTClientConfig
 from metadata.generated.schema.tests.basic import TestCaseResult, TestCaseStatus, TestResultValue
 from metadata.generated.schema.tests.testDefinition import EntityType, TestPlatform
@@ -51,6 +52,7 @@ from metadata.generated.schema.type.entityLineage import ColumnLineage, Entities
 from metadata.generated.schema.type.entityReference import EntityReference
 from metadata.generated.schema.type.entityReferenceList import EntityReferenceList
 from metadata.generated.schema.type.tagLabel import LabelType, State, TagLabel, TagSource
+from metadata.ingestion.ometa.client import APIError
 from metadata.ingestion.ometa.ometa_api import OpenMetadata
 from metadata.utils import fqn as om_fqn
 
@@ -199,11 +201,21 @@ class CatalogPusher:
         self.push_quality()
         return self.result
 
-    def push_owner(self) -> EntityReferenceList:
+    def push_owner(self) -> EntityReferenceList | None:
         owner = self.dp["owner"]
-        team = self.om.create_or_update(CreateTeamRequest(
-            name=owner["team"], displayName=owner.get("displayName"), teamType=TeamType.Group,
-            description=f"Owns the {self.dp['name']} data product."))
+        try:
+            team = self.om.create_or_update(CreateTeamRequest(
+                name=owner["team"], displayName=owner.get("displayName"), teamType=TeamType.Group,
+                description=f"Owns the {self.dp['name']} data product."))
+        except APIError as exc:
+            # a bot whose role may not create teams: the catalog is still worth having without owners
+            if exc.status_code not in (401, 403):
+                raise
+            team = self.om.get_by_name(Team, owner["team"])
+            if team is None:
+                print(f"catalog: warning: cannot create team {owner['team']} ({exc}); create it in "
+                      "OpenMetadata (Settings > Teams) to set owners. Owners left unset.", file=sys.stderr)
+                return None
         self.result.add("teams")
         return EntityReferenceList(root=[ref(team, "team")])
 

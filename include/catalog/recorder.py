@@ -150,6 +150,7 @@ class FakeOpenMetadata:
     """The server state and request log; `serve()` exposes it over HTTP."""
     version: str = SERVER_VERSION
     fail_version: int | None = None          # answer GET /system/version with this HTTP status
+    forbidden: set[str] = field(default_factory=set)   # collections the caller may not write (403)
     requests: list[Recorded] = field(default_factory=list)
     entities: dict[str, dict[str, dict]] = field(default_factory=dict)   # collection -> fqn -> doc
     lineage: dict[tuple[str, str], dict] = field(default_factory=dict)   # (from id, to id) -> edge
@@ -288,6 +289,9 @@ class FakeOpenMetadata:
                 model.model_validate(body)
             except ValidationError as exc:
                 raise ApiError(400, f"body is not a valid {model.__name__}: {exc}") from exc
+        if method in ("PUT", "POST", "PATCH") and path in self.forbidden:
+            raise ApiError(403, f"Principal: CatalogPrincipal{{name='ingestion-bot'}} operations [Create] "
+                                f"not allowed on {path}")
         with self._lock:
             return self._route(method, path, query, body)
 

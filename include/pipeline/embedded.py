@@ -64,10 +64,19 @@ def embedded_env(home: Path | None = None, base: dict[str, str] | None = None) -
 
 
 def prepare_home(env: dict[str, str]) -> None:
-    """Create AIRFLOW_HOME and the fixed admin password (SimpleAuthManager keeps its passwords in a
-    JSON file and only generates one for users missing from it)."""
+    """Create AIRFLOW_HOME, the fixed admin password (SimpleAuthManager keeps its passwords in a
+    JSON file and only generates one for users missing from it) and the JWT secret."""
     home = Path(env["AIRFLOW_HOME"])
     home.mkdir(parents=True, exist_ok=True)
+    # api-server and scheduler must sign task tokens with one secret: one random secret per
+    # AIRFLOW_HOME, kept in a file there (git-ignored .local/), added to ``env``
+    secret_file = home / "jwt_secret"
+    if not secret_file.exists():
+        import secrets
+
+        secret_file.write_text(secrets.token_urlsafe(32))
+        secret_file.chmod(0o600)
+    env["AIRFLOW__API_AUTH__JWT_SECRET"] = secret_file.read_text().strip()
     Path(env["FSDP_DBT_DOCS_DIR"]).mkdir(parents=True, exist_ok=True)
     Path(env["FSDP_DUCKDB_PATH"]).parent.mkdir(parents=True, exist_ok=True)
     Path(env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"]).write_text(

@@ -132,7 +132,7 @@ def test_landing_retries_through_an_azurite_restart(tmp_path):
         assert outcome["r"].rows == 2
         assert lander.read("products").num_rows == 2
     finally:
-        az.stop()
+        az.stop(graceful=False)
 
 
 def test_a_dead_endpoint_ends_with_one_clear_message():

@@ -83,3 +83,16 @@ def test_a_server_without_a_token_is_refused_before_any_request(catalog_artifact
     monkeypatch.delenv("OPENMETADATA_JWT_TOKEN", raising=False)
     with pytest.raises(SystemExit, match="OPENMETADATA_JWT_TOKEN is not"):
         cli.main(_args(catalog_artifacts, tmp_path / "x.json"))
+
+
+def test_a_bot_not_allowed_to_create_the_owner_team_still_catalogs_everything_without_owners(
+        catalog_artifacts, capsys):
+    from include.catalog.push import CatalogPusher
+
+    from .conftest import make_plan
+
+    with serve(FakeOpenMetadata(forbidden={"teams"})) as (url, fake):
+        result = CatalogPusher(connect(url, unsigned_jwt(), retries=1), make_plan(catalog_artifacts)).run()
+    assert "cannot create team fs-domain-team" in capsys.readouterr().err
+    assert result.counts["tables"] == 15 and "teams" not in result.counts
+    assert all("owners" not in r.body for r in fake.requests if r.method == "PUT" and r.path == "tables")
