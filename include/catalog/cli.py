@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,7 +63,9 @@ def push_command(args: argparse.Namespace) -> dict:
         wh_service = plan.dp["warehouse"]["service"]
         dbt = None
         if not args.no_dbt_ingestion:
-            config = dbt_workflow_config(host_port, jwt, wh_service, args.manifest, args.catalog, args.run_results)
+            # recording only: the workflow's warnings about a local run are noise, keep the one line
+            config = dbt_workflow_config(host_port, jwt, wh_service, args.manifest, args.catalog, args.run_results,
+                                         logger_level="ERROR" if recorder_ctx else "WARN")
             dbt = lambda: run_dbt_workflow(config)  # noqa: E731
         pusher = CatalogPusher(om, plan, dag_tasks=dag_tasks, dbt_ingestion=dbt,
                                airflow_url=os.environ.get("FSDP_AIRFLOW_URL", "http://localhost:8080"),
@@ -91,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
         summary = push_command(args)
     except CatalogPushError as exc:
         print(f"catalog: FAILED: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - a rejected write, a bad artifact: one line after the trace
+        traceback.print_exc()
+        print(f"catalog: FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
     print("catalog: " + json.dumps(summary, sort_keys=True))
     return 0

@@ -192,13 +192,21 @@ class CatalogPusher:
         self.push_domain()
         self.push_classifications()
         self.push_warehouse()
+        dbt_error = None
         if self.dbt_ingestion:
-            self.dbt_ingestion()
-            self.result.add("dbt_ingestion")
+            try:
+                self.dbt_ingestion()
+                self.result.add("dbt_ingestion")
+            except Exception as exc:  # noqa: BLE001 - publish the rest, then fail the step
+                dbt_error = exc
+                log.error("dbt ingestion failed: %s", exc)
         self.pipeline = self.push_pipeline()
         self.push_lineage()
         self.push_data_product()
         self.push_quality()
+        if dbt_error is not None:
+            raise CatalogPushError(f"the dbt ingestion workflow reported errors (everything else was "
+                                   f"published): {dbt_error}") from dbt_error
         return self.result
 
     def push_owner(self) -> EntityReferenceList | None:
@@ -242,7 +250,7 @@ class CatalogPusher:
         service = self.om.create_or_update(CreateDatabaseServiceRequest(
             name=wh["service"], serviceType=DatabaseServiceType.CustomDatabase, description=wh.get("description"),
             connection=DatabaseConnection(config=CustomDatabaseConnection(
-                type=CustomDatabaseType.CustomDatabase, sourcePythonClass="duckdb",
+                type=CustomDatabaseType.CustomDatabase,
                 connectionOptions={"engine": "duckdb", "path": self.duckdb_path or "(dbt profile fsdp)"})),
             owners=self.owners, domains=domain))
         self.result.add("database_services")
@@ -287,17 +295,32 @@ class CatalogPusher:
         self.result.add("pipeline_tasks", len(self.dag_tasks))
         return pipeline
 
+    def _existing_column_lineage(self, up: Table, down: Table) -> list[tuple[tuple[str, ...], str]]:
+        """Column pairs already on the edge (the dbt ingestion's, parsed from the compiled SQL)."""
+        try:
+            # the client directly: the SDK's edge getters cache answers for the whole process
+            answer = self.om.client.get(f"/lineage/getLineageEdge/{up.id.root}/{down.id.root}")
+        except APIError as exc:
+            if exc.status_code == 404:
+                return []
+            raise
+        cols = ((answer or {}).get("edge") or {}).get("columnsLineage") or []
+        return [(tuple(c["fromColumns"]), c["toColumn"]) for c in cols if c.get("fromColumns") and c.get("toColumn")]
+
     def push_lineage(self) -> None:
+        """One edge per dbt dependency, the pipeline on it, its column pairs merged with the edge's
+        existing ones (a PUT replaces the edge's details: merging keeps the dbt ingestion's pairs of
+        renamed columns, and a re-run sends the same union)."""
         for e in self.plan.edges:
             up, down = self.tables[e.upstream], self.tables[e.downstream]
             up_fqn, down_fqn = up.fullyQualifiedName.root, down.fullyQualifiedName.root
+            ours = [((f"{up_fqn}.{om_fqn.quote_name(a)}",), f"{down_fqn}.{om_fqn.quote_name(b)}") for a, b in e.columns]
+            pairs = list(dict.fromkeys(self._existing_column_lineage(up, down) + ours))
             details = LineageDetails(
                 pipeline=ref(self.pipeline, "pipeline"), source=Source.PipelineLineage,
                 description=f"dbt {self.plan.tables[e.downstream].kind} built by the Airflow DAG "
                             f"{self.pipeline.name.root}",
-                columnsLineage=[ColumnLineage(fromColumns=[f"{up_fqn}.{om_fqn.quote_name(a)}"],
-                                              toColumn=f"{down_fqn}.{om_fqn.quote_name(b)}")
-                                for a, b in e.columns] or None)
+                columnsLineage=[ColumnLineage(fromColumns=list(f), toColumn=t) for f, t in pairs] or None)
             answer = self.om.add_lineage(AddLineageRequest(edge=EntitiesEdge(
                 fromEntity=ref(up, "table"), toEntity=ref(down, "table"), lineageDetails=details)),
                 return_lineage=False)
@@ -305,7 +328,7 @@ class CatalogPusher:
             if isinstance(answer, dict) and answer.get("error"):
                 raise CatalogPushError(f"lineage {up_fqn} -> {down_fqn} rejected: {answer['error']}")
             self.result.add("lineage_edges")
-            self.result.add("column_lineage", len(e.columns))
+            self.result.add("column_lineage", len(pairs))
 
     def push_data_product(self) -> None:
         dp = self.dp
@@ -381,7 +404,8 @@ class CatalogPusher:
 # ---- dbt ingestion (the SDK's own workflow, reading local artifact files) -----------------------
 
 def dbt_workflow_config(host_port: str, jwt: str, service: str, manifest: str | Path,
-                        catalog: str | Path | None, run_results: str | Path | None) -> dict:
+                        catalog: str | Path | None, run_results: str | Path | None,
+                        logger_level: str = "WARN") -> dict:
     """The `metadata ingest` config for a dbt source reading local artifacts (same as a YAML file)."""
     # the SDK's local reader resolves relative paths against its own package: pass absolute ones
     source: dict[str, Any] = {"dbtConfigType": "local", "dbtManifestFilePath": str(Path(manifest).resolve())}
@@ -397,7 +421,7 @@ def dbt_workflow_config(host_port: str, jwt: str, service: str, manifest: str | 
             "includeTags": False,
         }}},
         "sink": {"type": "metadata-rest", "config": {}},
-        "workflowConfig": {"loggerLevel": "WARN", "openMetadataServerConfig": {
+        "workflowConfig": {"loggerLevel": logger_level, "openMetadataServerConfig": {
             "hostPort": host_port, "authProvider": "openmetadata", "securityConfig": {"jwtToken": jwt}}},
     }
 

@@ -42,7 +42,8 @@ MODELS = {
     "quarantine/customer_overview_rejected.sql": """
         select cust_id, 'bad dob' as failed_rule from {{ ref('customer_overview_raw') }} where cust_dob is null""",
     "marts/customer_overview_dp.sql": "select * from {{ ref('stg_landing__customers') }}",
-    "marts/product_dp.sql": "select product_id, product_name from {{ ref('product_raw') }}",
+    # a renamed column: only the dbt ingestion's SQL parsing links it (the step merges its pairs)
+    "marts/product_dp.sql": "select product_id, product_name as product_label from {{ ref('product_raw') }}",
     "marts/account_dp.sql": """
         select account_id, cust_id, product_id, cast(1000.5 as decimal(18, 2)) as balance,
                ['savings'] as features

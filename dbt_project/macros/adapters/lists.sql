@@ -26,11 +26,11 @@
     ], r -> r is not null)
 {%- endmacro %}
 
-{% macro list_concat(a, b) -%}
-    {{ return(adapter.dispatch('list_concat', 'fsdp')(a, b)) }}
+{% macro concat_lists(a, b) -%}
+    {{ return(adapter.dispatch('concat_lists', 'fsdp')(a, b)) }}
 {%- endmacro %}
-{% macro default__list_concat(a, b) %}concat({{ a }}, {{ b }}){% endmacro %}
-{% macro duckdb__list_concat(a, b) %}list_concat({{ a }}, {{ b }}){% endmacro %}
+{% macro default__concat_lists(a, b) %}concat({{ a }}, {{ b }}){% endmacro %}
+{% macro duckdb__concat_lists(a, b) %}list_concat({{ a }}, {{ b }}){% endmacro %}
 
 {% macro list_length(a) -%}
     {{ return(adapter.dispatch('list_length', 'fsdp')(a)) }}

@@ -4,6 +4,15 @@
 {%- endmacro %}
 
 {#
+    An identifier as landed, empty as null but not trimmed: an id is identity (the raw history's
+    _record_id is built from the landed text), so ' 1000000001' is not silently merged with
+    '1000000001'; the id format rules reject it with a reason instead.
+#}
+{% macro clean_id(column) -%}
+    nullif({{ column }}, '')
+{%- endmacro %}
+
+{#
     An enumerated value in its allowed spelling (allowed_values), matched case-insensitively, with
     the documented aliases (value_aliases). Anything else is kept as landed (trimmed) so that the
     cleansing rule can reject it with the value visible.

@@ -51,7 +51,7 @@ joined as (
 checked as (
     select
         *,
-        {{ list_concat('_type_errors', failed_rules(rules)) }} as failed_rules
+        {{ concat_lists('_type_errors', failed_rules(rules)) }} as failed_rules
     from joined
 ),
 

@@ -70,7 +70,7 @@ customers as (
 checked as (
     select
         *,
-        {{ list_concat('_type_errors', failed_rules(rules)) }} as failed_rules
+        {{ concat_lists('_type_errors', failed_rules(rules)) }} as failed_rules
     from customers
 ),
 

@@ -1,5 +1,7 @@
-{#- Transactions are immutable: one row per txn_id, the first valid landing of it (a later landing
-    of the same txn_id adds nothing). Incremental: appends the transactions validated (accepted)
+{#- Transactions are immutable: one row per txn_id. No ranking is needed: transaction_raw keeps the
+    first landing of each txn_id (its _record_id) and staging does not trim ids (a padded id fails
+    txn_id_format), so accepted txn_ids are unique; the not-exists guard keeps a re-check from
+    publishing a transaction twice. Incremental: appends the transactions validated (accepted)
     since the last run, including re-checked ones; the output port appends them as new Parquet
     files partitioned by txn_date. -#}
 {{ config(
@@ -16,15 +18,6 @@ validated as (
       and {{ ingested_after_watermark('_validated_at') }}
 ),
 
-first_landing as (
-    select
-        *,
-        row_number() over (
-            partition by txn_id
-            order by _landed_date, _source_file, _record_id
-        ) as _landing_rank
-    from validated
-),
 
 final as (
     select
@@ -45,13 +38,12 @@ final as (
         _ingested_at,
         _validated_at,
         '{{ invocation_id }}' as _published_run_id
-    from first_landing
-    where _landing_rank = 1
+    from validated
     {%- if is_incremental() %}
-      and not exists (
-          select 1 from {{ this }} as published
-          where published.txn_id = first_landing.txn_id
-      )
+    where not exists (
+        select 1 from {{ this }} as published
+        where published.txn_id = validated.txn_id
+    )
     {%- endif %}
 )
 

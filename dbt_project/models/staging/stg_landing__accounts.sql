@@ -8,9 +8,9 @@ source as (
 renamed as (
     select
         _record_id,
-        {{ clean_text('account_id') }} as account_id,
-        {{ clean_text('cust_id') }} as cust_id,
-        {{ clean_text('product_id') }} as product_id,
+        {{ clean_id('account_id') }} as account_id,
+        {{ clean_id('cust_id') }} as cust_id,
+        {{ clean_id('product_id') }} as product_id,
         {{ clean_text('account_open_date') }} as account_open_date_text,
         {{ standardise('account_status') }} as account_status,
         {{ clean_text('credit_limit') }} as credit_limit_text,

@@ -12,8 +12,8 @@ source as (
 renamed as (
     select
         _record_id,
-        {#- cust_id stays text: the seed checks ^[A-Za-z0-9]{10}$ (SEED_NOTES 6), the generator makes 10 digits #}
-        {{ clean_text('cust_id') }} as cust_id,
+        {#- cust_id stays text, untrimmed: the seed checks ^[A-Za-z0-9]{10}$ (SEED_NOTES 6), the generator makes 10 digits #}
+        {{ clean_id('cust_id') }} as cust_id,
         {{ clean_text('cust_dob') }} as cust_dob_text,
         {{ clean_text('cust_first_name') }} as cust_first_name,
         {{ clean_text('cust_last_name') }} as cust_last_name,

@@ -8,7 +8,7 @@ source as (
 renamed as (
     select
         _record_id,
-        {{ clean_text('product_id') }} as product_id,
+        {{ clean_id('product_id') }} as product_id,
         {{ clean_text('product_name') }} as product_name,
         {{ standardise('product_type') }} as product_type,
         {{ standardise('product_category') }} as product_category,

@@ -8,8 +8,8 @@ source as (
 renamed as (
     select
         _record_id,
-        {{ clean_text('txn_id') }} as txn_id,
-        {{ clean_text('account_id') }} as account_id,
+        {{ clean_id('txn_id') }} as txn_id,
+        {{ clean_id('account_id') }} as account_id,
         {{ clean_text('txn_ts') }} as txn_ts_text,
         {{ clean_text('amount') }} as amount_text,
         upper({{ clean_text('currency_code') }}) as currency_code,

@@ -96,3 +96,20 @@ def test_a_bot_not_allowed_to_create_the_owner_team_still_catalogs_everything_wi
     assert "cannot create team fs-domain-team" in capsys.readouterr().err
     assert result.counts["tables"] == 15 and "teams" not in result.counts
     assert all("owners" not in r.body for r in fake.requests if r.method == "PUT" and r.path == "tables")
+
+
+def test_a_failing_dbt_ingestion_still_publishes_the_rest_then_fails_the_step(catalog_artifacts):
+    from include.catalog.push import CatalogPusher
+
+    from .conftest import make_plan
+
+    def broken_dbt_workflow():
+        raise RuntimeError("dbt reported errors: dbt Summary: [1 Errors]")
+
+    with serve() as (url, fake):
+        pusher = CatalogPusher(connect(url, unsigned_jwt(), retries=1), make_plan(catalog_artifacts),
+                               dbt_ingestion=broken_dbt_workflow)
+        with pytest.raises(CatalogPushError, match="dbt ingestion workflow reported errors.*1 Errors"):
+            pusher.run()
+    assert fake.dp_links[("customer-overview-dp", "assets")]     # lineage, product, quality went out
+    assert fake.results

@@ -142,6 +142,16 @@ def test_lineage_runs_landing_to_raw_to_product_with_columns_and_the_airflow_pip
     assert (("source.fsdp.landing.customer_updates", "model.fsdp.customer_overview_raw") in expected)
 
 
+def test_lineage_keeps_the_dbt_ingestions_column_pairs_of_renamed_columns(pushed):
+    fake = pushed.fake
+    up, down = fqn("fs_accelerator", "product_raw"), fqn("fs_accelerator", "product_dp")
+    details = fake.lineage[(fake.get("tables", up)["id"], fake.get("tables", down)["id"])]["lineageDetails"]
+    pairs = {(c["fromColumns"][0], c["toColumn"]) for c in details["columnsLineage"]}
+    assert (f"{up}.product_name", f"{down}.product_label") in pairs      # parsed from the SQL by dbt's ingestion
+    assert (f"{up}.product_id", f"{down}.product_id") in pairs           # same name: this step
+    assert details["pipeline"]["id"] == fake.get("pipelines", "fsdp-airflow.fsdp_daily")["id"]
+
+
 def test_data_product_is_registered_in_its_domain_with_outputs_as_assets(pushed):
     fake = pushed.fake
     (body,) = bodies(fake, "PUT", "dataProducts")
