@@ -5,5 +5,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 ensure_venv
 ensure_node_modules
+# Debian's chromium for tests/e2e/test_browser.py (skipped, with the reason, when it cannot be installed)
+ensure_chromium || log "chromium could not be installed: the browser test will be skipped"
 cd "$ROOT"
 exec "$VENV/bin/python" -m pytest "$@"

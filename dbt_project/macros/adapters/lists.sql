@@ -10,20 +10,39 @@
     {{ return(adapter.dispatch('failed_rules', 'fsdp')(rules)) }}
 {%- endmacro %}
 
+{#- Every row evaluates the plain AND of the conditions; only a failing row (a few in a thousand)
+    builds the list of names: building a list for every row made the validation of 10M
+    transactions ~5x slower on DuckDB. -#}
 {% macro default__failed_rules(rules) -%}
-    filter(array[
-        {%- for name, condition in rules %}
-        case when coalesce(({{ condition }}), false) then null else '{{ name }}' end{{ "," if not loop.last }}
-        {%- endfor %}
-    ], r -> r is not null)
+    case
+        when {% for name, condition in rules %}coalesce(({{ condition }}), false){{ " and " if not loop.last }}{% endfor %}
+            then cast(array[] as array(varchar))
+        else filter(array[
+            {%- for name, condition in rules %}
+            case when coalesce(({{ condition }}), false) then null else '{{ name }}' end{{ "," if not loop.last }}
+            {%- endfor %}
+        ], r -> r is not null)
+    end
 {%- endmacro %}
 
 {% macro duckdb__failed_rules(rules) -%}
-    list_filter([
-        {%- for name, condition in rules %}
-        case when coalesce(({{ condition }}), false) then null else '{{ name }}' end{{ "," if not loop.last }}
-        {%- endfor %}
-    ], r -> r is not null)
+    case
+        when {% for name, condition in rules %}coalesce(({{ condition }}), false){{ " and " if not loop.last }}{% endfor %}
+            then cast([] as varchar[])
+        else list_filter([
+            {%- for name, condition in rules %}
+            case when coalesce(({{ condition }}), false) then null else '{{ name }}' end{{ "," if not loop.last }}
+            {%- endfor %}
+        ], r -> r is not null)
+    end
+{%- endmacro %}
+
+{# `type_errors` (a list column) followed by the names of the failed `rules`. #}
+{% macro with_failed_rules(type_errors, rules) -%}
+    case
+        when {{ list_length(type_errors) }} = 0 then {{ failed_rules(rules) }}
+        else {{ concat_lists(type_errors, failed_rules(rules)) }}
+    end
 {%- endmacro %}
 
 {% macro concat_lists(a, b) -%}

@@ -7,8 +7,11 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='_record_id',
+    incremental_predicates=['not is_valid'],
     on_schema_change='fail'
 ) }}
+{#- incremental_predicates: only re-checked (previously rejected) rows can already be in the table,
+    so the delete looks at those alone instead of matching every new key against the whole table. -#}
 {%- set rules = [
     ('account_id_format', regexp_like('account_id', '^[0-9]{12}$')),
     ('cust_id_format', regexp_like('cust_id', '^[A-Za-z0-9]{10}$')),
@@ -51,7 +54,7 @@ joined as (
 checked as (
     select
         *,
-        {{ concat_lists('_type_errors', failed_rules(rules)) }} as failed_rules
+        {{ with_failed_rules('_type_errors', rules) }} as failed_rules
     from joined
 ),
 

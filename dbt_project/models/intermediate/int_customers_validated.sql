@@ -70,7 +70,7 @@ customers as (
 checked as (
     select
         *,
-        {{ concat_lists('_type_errors', failed_rules(rules)) }} as failed_rules
+        {{ with_failed_rules('_type_errors', rules) }} as failed_rules
     from customers
 ),
 

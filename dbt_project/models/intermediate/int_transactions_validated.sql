@@ -7,8 +7,11 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='_record_id',
+    incremental_predicates=['not is_valid'],
     on_schema_change='fail'
 ) }}
+{#- incremental_predicates: only re-checked (previously rejected) rows can already be in the table,
+    so the delete looks at those alone instead of matching every new key against the whole table. -#}
 {%- set rules = [
     ('txn_id_format', regexp_like('txn_id', '^T[0-9]{18}$')),
     ('txn_ts_required', 'txn_ts is not null'),
@@ -45,7 +48,7 @@ joined as (
 checked as (
     select
         *,
-        {{ concat_lists('_type_errors', failed_rules(rules)) }} as failed_rules
+        {{ with_failed_rules('_type_errors', rules) }} as failed_rules
     from joined
 ),
 

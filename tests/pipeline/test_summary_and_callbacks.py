@@ -1,0 +1,96 @@
+"""Unit tests of the pipeline's pure functions: the run summary, the check counts, the failure
+line, the retry policy of blob I/O and the embedded Airflow environment."""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+from types import SimpleNamespace
+
+import duckdb
+import pytest
+
+from include.blob_storage import StorageUnavailable
+from include.pipeline import callbacks, embedded, landing, summary
+
+
+def test_check_counts_groups_dbt_test_tasks_and_the_publication_by_state():
+    tasks = {"dbt.stg_a.run": "success", "dbt.stg_a.test": "success", "dbt.b.test": "failed",
+             "dbt.reconciles_with_quarantine_x_test": "success", "publish_data_product": "upstream_failed",
+             "land_mock_data": "success"}
+    assert summary.check_counts(tasks) == {
+        "dbt tests": {"success": 2, "failed": 1}, "product publication": {"upstream_failed": 1}}
+
+
+def test_entity_counts_split_new_raw_rows_into_accepted_and_rejected_for_the_day():
+    con = duckdb.connect()
+    con.execute("create schema fs_accelerator")
+    con.execute("create table fs_accelerator.customer_overview_raw as select * from (values "
+                "('customers', date '2026-01-02'), ('customers', date '2026-01-02'), ('customers', date '2026-01-02'),"
+                "('customer_updates', date '2026-01-02'), ('customers', date '2026-01-01')) t(_landing_entity, _landed_date)")
+    con.execute("create table fs_accelerator.customer_overview_rejected as select * from (values "
+                "('customers', date '2026-01-02')) t(_landing_entity, _landed_date)")
+    counts = summary.entity_counts(con, date(2026, 1, 2), {"customers": 4})
+    assert counts["customers"] == {"landed": 4, "raw": 3, "accepted": 2, "rejected": 1}
+    assert counts["customer_updates"] == {"landed": None, "raw": 1, "accepted": 1, "rejected": 0}
+    # Regression: a model that does not exist yet is reported as unknown, not as zero rows
+    assert counts["transactions"] == {"landed": None, "raw": None, "accepted": None, "rejected": None}
+
+
+def test_format_summary_names_the_state_failed_tasks_entities_checks_and_paths():
+    text = summary.format_summary({
+        "logical_date": "2026-01-02", "duckdb": "/x/fsdp.duckdb", "dbt_docs": "/x/docs/index.html",
+        "run": {"run_id": "manual__1", "state": "failed",
+                "tasks": {"dbt.a.run": "failed", "dbt.b.run": "upstream_failed"}},
+        "entities": {"customers": {"landed": 1200, "raw": 1200, "accepted": 1100, "rejected": 100}},
+        "checks": {"dbt tests": {"success": 3}}, "product_tables": {"fs_accelerator.customer_overview_dp": 1100},
+        "report": None})
+    assert text.splitlines()[0].startswith("fsdp_daily 2026-01-02: FAILED")
+    assert "failed tasks: dbt.a.run" in text and "1 downstream tasks did not run" in text
+    assert "customers" in text and "1,100" in text and "checks, dbt tests: 3 success" in text
+    assert "/x/fsdp.duckdb" in text and "/x/docs/index.html" in text
+
+
+def test_failure_summary_is_one_line_naming_dag_run_task_try_and_reason():
+    ti = SimpleNamespace(task_id="dbt.stg_customers.run", try_number=2, max_tries=1, log_url="http://x/log")
+    line = callbacks.failure_summary({
+        "dag": SimpleNamespace(dag_id="fsdp_daily"), "run_id": "manual__1", "ti": ti, "reason": "task_failure",
+        "logical_date": datetime(2026, 1, 2, tzinfo=timezone.utc),
+        "dag_run": SimpleNamespace(run_id="manual__1", conf={"rows": 5})})
+    assert "\n" not in line
+    assert line.startswith("FSDP run FAILED: dag=fsdp_daily")
+    for part in ("run_id=manual__1", "logical_date=2026-01-02", "failed_task=dbt.stg_customers.run (try 2 of 2)",
+                 "reason=task_failure", "log=http://x/log"):
+        assert part in line
+
+
+def test_failure_callback_never_raises_on_a_minimal_context(caplog):
+    callbacks.log_failure_summary({})
+    assert "FSDP run FAILED" in caplog.text
+
+
+def test_storage_errors_are_retried_and_bugs_fail_at_once():
+    from airflow.exceptions import AirflowFailException
+
+    with pytest.raises(StorageUnavailable):
+        with landing.retry_only_storage_errors():
+            raise StorageUnavailable("blob storage is unreachable")
+    with pytest.raises(AirflowFailException, match="no retry"):
+        with landing.retry_only_storage_errors():
+            raise ValueError("bad column")
+
+
+def test_embedded_env_points_airflow_at_the_repo_bundle_and_a_private_home(tmp_path):
+    env = embedded.embedded_env(home=tmp_path / "af", base={"FSDP_DUCKDB_PATH": str(tmp_path / "w.duckdb")})
+    embedded.prepare_home(env)
+    assert env["AIRFLOW__CORE__DAGS_FOLDER"].endswith("/dags")
+    assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "False"
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == f"sqlite:///{tmp_path / 'af' / 'airflow.db'}"
+    assert env["FSDP_DUCKDB_PATH"] == str(tmp_path / "w.duckdb")
+    docs = json.loads(env["AIRFLOW__COSMOS__DBT_DOCS_PROJECTS"])["fsdp"]
+    assert docs["dir"] == env["FSDP_DBT_DOCS_DIR"]
+    passwords = json.loads((tmp_path / "af" / "simple_auth_manager_passwords.json").read_text())
+    assert passwords == {"admin": embedded.admin_password()}
+    # Regression: api-server and scheduler must share the JWT secret, or every task fails to authenticate
+    secret = env["AIRFLOW__API_AUTH__JWT_SECRET"]
+    embedded.prepare_home(env)
+    assert env["AIRFLOW__API_AUTH__JWT_SECRET"] == secret
