@@ -63,7 +63,7 @@ BLOB_RETRIES = {"retries": 4, "retry_delay": timedelta(seconds=15), "retry_expon
 )
 def fsdp_daily():
     @task(**BLOB_RETRIES)
-    def land_mock_data(params=None, logical_date=None, dag_run=None) -> dict[str, int]:
+    def land_mock_data(params=None, logical_date=None, dag_run=None) -> dict:
         from airflow.exceptions import AirflowSkipException
 
         from include.pipeline.landing import land_mock_data as land

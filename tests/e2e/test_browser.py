@@ -146,10 +146,6 @@ def test_trigger_from_the_ui_runs_the_pipeline_and_the_dbt_docs_open_in_airflow(
             failed = [t["task_id"] for t in tis if t["state"] in ("failed", "up_for_retry")]
             pytest.fail(f"run {run['dag_run_id']} ended {run['state']}; failed tasks: {failed}")
 
-        # the run's page shows it succeeded
-        page.goto(f"{base}/dags/fsdp_daily/runs/{run['dag_run_id']}")
-        expect(page.get_by_text("success").first).to_be_visible()
-
         # dbt docs, from Airflow's Browse menu (Cosmos' docs view serves this run's docs; the
         # menu opens it in a new tab)
         page.goto(base + "/")
