@@ -10,9 +10,11 @@ the dbt docs shown in this UI (**Browse > dbt Docs (FSDP data product)**).
 | `land_mock_data` | generates the logical date's mock data and lands it as CSV (`landing/<entity>/dt=<date>/`). Skipped with **skip_generation** (in production the source systems land the files). Retries with exponential backoff on blob errors. |
 | `landing_inventory` | reads what is landed for the date (each landing's `_manifest.json`): rows per entity. Runs when landing was skipped. |
 | `dbt` | the dbt project (Astronomer Cosmos): one task per model, snapshot and seed, each followed by its dbt tests, so a failing test stops exactly the models that depend on it. |
+| `quality_gate` | Soda checks (`include/quality/checks/`, one file per product table) and column profiles; a failed fail-level check fails the run here, before anything is published; warnings are recorded. Results: `reports/quality/<date>/` (JSON) and the `quality.check_results` / `quality.column_profiles` tables. |
 | `apply_role_views` | (re)creates the governance views, one schema per role (`include/governance`): masked PII per the masking policies. |
 | `publish_data_product` | verifies every product table exists and has rows, writes the run report, and updates the product's Airflow **Assets** (`fs_accelerator.*`), which schedule `fsdp_product_health`. |
 | `publish_dbt_docs` | `dbt docs generate` for the warehouse as built, published atomically for the UI. |
+| `publish_catalog` | pushes tables, tags, lineage, the data product and the quality results to OpenMetadata (`include/catalog`, own virtualenv); with no server configured it records what it would send to `.local/catalog/`. After the docs, because it reads the fresh `catalog.json`. |
 
 **Parameters** (trigger form): `rows` customers to generate, `bad_rows` extra invalid rows the
 cleansing must reject, `skip_generation`, `full_refresh` (dbt `--full-refresh`: rebuilds the
@@ -82,6 +84,16 @@ def fsdp_daily():
             return landed_rows(_day(logical_date, dag_run))
 
     @task(pool=settings.DUCKDB_POOL)
+    def quality_gate(logical_date=None, dag_run=None) -> dict:
+        from include.pipeline.dbt import release_dbt_duckdb
+        from include.quality import run_quality
+
+        release_dbt_duckdb()
+        day = _day(logical_date, dag_run)
+        result = run_quality(settings.duckdb_path(), dag_run.run_id, day, settings.reports_dir() / "quality")
+        return result.raise_for_failures().as_dict()
+
+    @task(pool=settings.DUCKDB_POOL)
     def apply_role_views() -> dict:
         from include.governance.views import apply_role_views as apply
         from include.pipeline.dbt import release_dbt_duckdb
@@ -101,9 +113,20 @@ def fsdp_daily():
 
         return str(publish_docs())
 
+    @task(retries=2, retry_delay=timedelta(minutes=1), retry_exponential_backoff=True)
+    def publish_catalog(logical_date=None, dag_run=None, dag=None) -> dict:
+        from include.catalog.launcher import push_to_catalog
+
+        docs = settings.dbt_docs_dir()
+        return push_to_catalog(manifest=docs / "manifest.json", catalog=docs / "catalog.json",
+                               run_results=settings.dbt_target_dir() / "run_results.json",
+                               quality_json=settings.reports_dir() / "quality" / _day(logical_date, dag_run).isoformat(),
+                               dag=dag)
+
     landed = landing_inventory()
     dbt = DbtTaskGroup(group_id="dbt", **task_group_kwargs())
-    land_mock_data() >> landed >> dbt >> apply_role_views() >> publish_data_product(landed) >> publish_dbt_docs()
+    (land_mock_data() >> landed >> dbt >> quality_gate() >> apply_role_views() >> publish_data_product(landed)
+     >> publish_dbt_docs() >> publish_catalog())
 
 
 def _day(logical_date, dag_run):

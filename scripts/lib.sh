@@ -71,22 +71,25 @@ ensure_azurite() {
   esac
   if azurite_up; then return 0; fi
   ensure_node_modules
-  mkdir -p "$LOCAL/azurite"
-  log "starting Azurite on $AZURITE_BLOB_HOST:$AZURITE_BLOB_PORT (data in .local/azurite)"
+  # one data folder per port: two Azurites must never share (and corrupt) one metadata store
+  local data="$LOCAL/azurite/port-$AZURITE_BLOB_PORT"
+  mkdir -p "$data"
+  log "starting Azurite on $AZURITE_BLOB_HOST:$AZURITE_BLOB_PORT (data in ${data#"$ROOT/"})"
   # --skipApiVersionCheck: azure-storage-blob 12.31 sends an API version newer than Azurite 3.37 knows
-  nohup "$ROOT/node_modules/.bin/azurite-blob" --silent --location "$LOCAL/azurite" \
+  nohup "$ROOT/node_modules/.bin/azurite-blob" --silent --location "$data" \
     --blobHost "$AZURITE_BLOB_HOST" --blobPort "$AZURITE_BLOB_PORT" \
-    --skipApiVersionCheck --loose >"$LOCAL/azurite.log" 2>&1 &
-  echo $! > "$LOCAL/azurite.pid"
+    --skipApiVersionCheck --loose >"$data.log" 2>&1 &
+  echo $! > "$data.pid"
   for _ in $(seq 1 100); do
     if azurite_up; then return 0; fi
     sleep 0.1
   done
-  echo "Azurite did not start; see $LOCAL/azurite.log" >&2; return 1
+  echo "Azurite did not start; see $data.log" >&2; return 1
 }
 
 ensure_all() {
   ensure_venv
+  ensure_catalog_venv
   ensure_azurite
 }
 

@@ -4,6 +4,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 ensure_venv
+ensure_catalog_venv
 ensure_node_modules
 # Debian's chromium for tests/e2e/test_browser.py (skipped, with the reason, when it cannot be installed)
 ensure_chromium || log "chromium could not be installed: the browser test will be skipped"

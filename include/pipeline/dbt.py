@@ -3,7 +3,7 @@ from, and the dbt docs published to the Airflow UI.
 
 Why Cosmos renders from a manifest (LoadMode.DBT_MANIFEST) instead of running ``dbt ls``: the
 scheduler re-parses DAG files every 30 s, and ``dbt ls`` costs seconds of CPU per parse on a
-2-core machine. ``dbt parse`` runs once, in scripts/pipeline.sh, scripts/airflow.sh, the test
+2-core machine. ``dbt parse`` runs once, in scripts/run.sh, scripts/airflow.sh, the test
 fixtures and docker-compose's init service (``python -m include.pipeline.dbt parse``).
 """
 from __future__ import annotations

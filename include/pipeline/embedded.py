@@ -1,7 +1,7 @@
 """The environment of the embedded default Airflow: SQLite metadata DB under ``.local/airflow``,
 the repo's dags/ and plugins/, SimpleAuthManager with one fixed admin, Cosmos' dbt docs view.
 
-One definition serves scripts/pipeline.sh, scripts/airflow.sh (``--exports``) and the tests
+One definition serves scripts/run.sh, scripts/airflow.sh (``--exports``) and the tests
 (``embedded_env(home=tmp)``), so all three run the same Airflow.
 
     python -m include.pipeline.embedded --exports   # shell `export` lines

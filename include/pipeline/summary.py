@@ -1,5 +1,5 @@
 """The run report (written by fsdp_daily's publish task) and the run summary printed by
-scripts/pipeline.sh (``python -m include.pipeline.summary --date YYYY-MM-DD``).
+scripts/run.sh (``python -m include.pipeline.summary --date YYYY-MM-DD``).
 
 Per landed entity and logical date: rows landed (the landing's _manifest.json), rows new in the
 raw history (a version already in the history is not added again), and of those the rows accepted

@@ -1,5 +1,5 @@
 """An isolated embedded Airflow for tests: its own AIRFLOW_HOME, DuckDB file, docs and reports
-directories under tmp, the same environment scripts/pipeline.sh and scripts/airflow.sh use
+directories under tmp, the same environment scripts/run.sh and scripts/airflow.sh use
 (include/pipeline/embedded.py)."""
 from __future__ import annotations
 

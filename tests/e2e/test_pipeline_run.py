@@ -1,4 +1,4 @@
-"""End to end: the README's run command (scripts/pipeline.sh: `airflow dags test fsdp_daily`)
+"""End to end: the README's run command (scripts/run.sh: `airflow dags test fsdp_daily`)
 against a real Azurite and a DuckDB file, then the asset-scheduled health DAG; asserts on the
 product tables, the role views, the assets, the docs and the printed summary."""
 from __future__ import annotations
@@ -30,7 +30,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def pipeline_run(tmp_path_factory):
-    """One full run of scripts/pipeline.sh on its own Azurite (the DAG lands into the default
+    """One full run of scripts/run.sh on its own Azurite (the DAG lands into the default
     `landing` container, which must hold only this run's files)."""
     tmp = tmp_path_factory.mktemp("e2e")
     azurite = AzuriteProcess(tmp / "azurite", _free_port())
@@ -39,7 +39,7 @@ def pipeline_run(tmp_path_factory):
     env = harness.isolated_env(tmp, azurite.connection_string)
     env["AZURITE_BLOB_PORT"] = str(azurite.port)  # scripts/lib.sh finds it up and starts none
     env["FSDP_BLOB_RETRIES"] = "1"
-    proc = harness.run(["scripts/pipeline.sh", "--date", DAY, "--rows", str(ROWS), "--bad-rows", str(BAD_ROWS)],
+    proc = harness.run(["scripts/run.sh", "--date", DAY, "--rows", str(ROWS), "--bad-rows", str(BAD_ROWS)],
                        env, timeout=900, check=False)
     yield {"env": env, "proc": proc, "tmp": tmp, "azurite": azurite}
     azurite.stop()

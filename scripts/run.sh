@@ -3,7 +3,7 @@
 # (.local/airflow), `airflow dags test fsdp_daily <date>` (generate + land -> dbt via Cosmos ->
 # role views -> publish -> dbt docs), then a summary of the run. Exits non-zero when the run fails.
 #
-#   scripts/pipeline.sh [--date YYYY-MM-DD] [--rows N] [--bad-rows N] [--skip-generation] [--full-refresh]
+#   scripts/run.sh [--date YYYY-MM-DD] [--rows N] [--bad-rows N] [--skip-generation] [--full-refresh]
 #
 # Defaults: today's date (UTC), 500 customers, 25 extra bad rows. The full Airflow log of the run
 # goes to .local/logs/pipeline-<date>.log.
