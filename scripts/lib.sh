@@ -6,6 +6,17 @@ VENV="$ROOT/.venv"
 UV="$VENV/bin/uv"
 LOCAL="$ROOT/.local"            # git-ignored: Azurite data, DuckDB file, Airflow home, logs
 UV_VERSION="0.13.8"
+
+# Settings from .env (git-ignored; see .env.example). Empty values are skipped, so an empty
+# `VAR=` line means "use the default" for the scripts, Python and dbt's env_var() alike.
+if [ -f "$ROOT/.env" ]; then
+  while IFS= read -r line || [ -n "$line" ]; do
+    case "$line" in ''|'#'*) continue ;; esac
+    name="${line%%=*}"; value="${line#*=}"
+    if [ -n "$value" ] && [ -z "${!name:-}" ]; then export "$name=$value"; fi
+  done < "$ROOT/.env"
+  unset line name value
+fi
 export AZURITE_BLOB_HOST="${AZURITE_BLOB_HOST:-127.0.0.1}"
 export AZURITE_BLOB_PORT="${AZURITE_BLOB_PORT:-10000}"
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -62,8 +63,11 @@ def encode_csv(table: pa.Table) -> bytes:
 class Lander:
     """Lands and reads entities in one storage account (or local directory)."""
 
-    def __init__(self, store: BlobStore, *, landing: str = "landing", history: str = "history"):
-        self.store, self.landing, self.history = store, landing, history
+    def __init__(self, store: BlobStore, *, landing: str | None = None, history: str | None = None):
+        # container names: FSDP_LANDING_CONTAINER is shared with dbt's sources (dbt_project.yml)
+        self.store = store
+        self.landing = landing or os.environ.get("FSDP_LANDING_CONTAINER") or "landing"
+        self.history = history or os.environ.get("FSDP_HISTORY_CONTAINER") or "history"
 
     @staticmethod
     def _prefix(entity: str, logical_date: date) -> str:

@@ -109,6 +109,19 @@ def check_counts(tasks: dict[str, str]) -> dict[str, dict[str, int]]:
     return out
 
 
+def quality_outcomes(con, run_id: str) -> dict[str, list[str]]:
+    """Soda check names by outcome (pass/warn/fail/error) for the run, from the quality history."""
+    if not con.execute("select count(*) from information_schema.tables where table_schema = 'quality' "
+                       "and table_name = 'check_results'").fetchone()[0]:
+        return {}
+    out: dict[str, list[str]] = {}
+    for outcome, dataset, check in con.execute(
+            "select outcome, dataset, check_name from quality.check_results where run_id = ? order by 2, 3",
+            [run_id]).fetchall():
+        out.setdefault(outcome, []).append(f"{dataset}.{check}")
+    return out
+
+
 def build_summary(logical_date: date) -> dict:
     """Everything the summary prints, from the Airflow DB, the run report and the warehouse."""
     summary: dict = {"logical_date": logical_date.isoformat(), "duckdb": str(settings.duckdb_path()),
@@ -131,6 +144,8 @@ def build_summary(logical_date: date) -> dict:
         with product.connect() as con:
             summary["entities"] = entity_counts(con, logical_date, landed)
             summary["product_tables"] = product.table_rows(con)
+            if run:
+                summary["quality"] = quality_outcomes(con, run["run_id"])
     except Exception as exc:
         summary["warehouse_error"] = str(exc).splitlines()[0]
         summary["entities"] = {e: {"landed": landed.get(e)} for e in ENTITY_MODELS}
@@ -162,6 +177,13 @@ def format_summary(s: dict) -> str:
     lines.append("")
     for kind, states in s.get("checks", {}).items():
         lines.append(f"  checks, {kind}: " + ", ".join(f"{n} {st}" for st, n in sorted(states.items())))
+    quality = s.get("quality") or {}
+    if quality:
+        lines.append("  checks, soda quality gate: " + ", ".join(
+            f"{len(quality[o])} {o}" for o in ("pass", "warn", "fail", "error") if quality.get(o)))
+        for outcome in ("fail", "error", "warn"):
+            if quality.get(outcome):
+                lines.append(f"    {outcome}: " + ", ".join(quality[outcome]))
     if s.get("product_tables"):
         lines.append("  product tables: " + ", ".join(f"{t} {_n(n)}" for t, n in s["product_tables"].items()))
     for key in ("landing_error", "warehouse_error"):
