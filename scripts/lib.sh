@@ -41,21 +41,25 @@ ensure_uv() {
   fi
 }
 
-# Create/refresh .venv from requirements.lock; skipped when the lock file has not changed.
+# Install LOCK into the venv VENV_DIR unless that exact lock is installed already (sha256 stamp),
+# and put the project root on its sys.path, so `include.*` imports work in scripts, tests and Airflow.
+sync_venv() {
+  local venv_dir="$1" lock="$2" want have site
+  want="$(sha256sum "$lock" | cut -d' ' -f1)"
+  have="$(cat "$venv_dir/.lock-sha256" 2>/dev/null || true)"
+  if [ "$want" != "$have" ]; then
+    log "installing pinned requirements ($(basename "$lock")) into $(basename "$venv_dir")"
+    "$UV" pip install --quiet --python "$venv_dir/bin/python" -r "$lock"
+    echo "$want" > "$venv_dir/.lock-sha256"
+  fi
+  site="$("$venv_dir/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+  echo "$ROOT" > "$site/fsdp_project_root.pth"
+}
+
+# Create/refresh .venv from requirements.lock.
 ensure_venv() {
   ensure_uv
-  local want have
-  want="$(sha256sum "$ROOT/requirements.lock" | cut -d' ' -f1)"
-  have="$(cat "$VENV/.lock-sha256" 2>/dev/null || true)"
-  if [ "$want" != "$have" ]; then
-    log "installing pinned requirements into .venv"
-    "$UV" pip install --quiet --python "$VENV/bin/python" -r "$ROOT/requirements.lock"
-    echo "$want" > "$VENV/.lock-sha256"
-  fi
-  # the project root on sys.path, so `include.*` imports work in scripts, tests and Airflow alike
-  local site
-  site="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
-  echo "$ROOT" > "$site/fsdp_project_root.pth"
+  sync_venv "$VENV" "$ROOT/requirements.lock"
 }
 
 # Install Azurite from npm into ./node_modules (pinned by package-lock.json).
@@ -142,15 +146,5 @@ ensure_catalog_venv() {
     log "creating virtualenv $CATALOG_VENV"
     "$UV" venv --quiet --python "$(command -v "$(find_python)")" "$CATALOG_VENV"
   fi
-  local want have
-  want="$(sha256sum "$ROOT/requirements-catalog.lock" | cut -d' ' -f1)"
-  have="$(cat "$CATALOG_VENV/.lock-sha256" 2>/dev/null || true)"
-  if [ "$want" != "$have" ]; then
-    log "installing pinned requirements into .venv-catalog (openmetadata-ingestion; a few minutes once)"
-    "$UV" pip install --quiet --python "$CATALOG_VENV/bin/python" -r "$ROOT/requirements-catalog.lock"
-    echo "$want" > "$CATALOG_VENV/.lock-sha256"
-  fi
-  local site
-  site="$("$CATALOG_VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
-  echo "$ROOT" > "$site/fsdp_project_root.pth"
+  sync_venv "$CATALOG_VENV" "$ROOT/requirements-catalog.lock"
 }
