@@ -21,6 +21,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from include.pipeline import product
 from include.quality import history, profiles
 from include.quality.soda_runner import ERROR, FAIL, WARN, CheckResult, run_scan
 
@@ -29,7 +30,8 @@ log = logging.getLogger(__name__)
 CHECKS_DIR = Path(__file__).with_name("checks")
 PRODUCT_SCHEMA = "fs_accelerator"
 # the product tables, one checks file each (checks/<table>.yml)
-PRODUCT_TABLES: tuple[str, ...] = ("customer_overview_dp", "product_dp", "account_dp", "transaction_dp")
+# the product tables are declared once, with their Airflow Assets (include/pipeline/product.py)
+PRODUCT_TABLES: tuple[str, ...] = tuple(t.name for t in product.PRODUCT_TABLES)
 # Share of a day's landed rows the cleansing may reject before the rejected_share checks warn.
 DEFAULT_REJECTED_SHARE_WARN = 0.05
 
