@@ -4,5 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 ensure_uv
-"$UV" pip compile --quiet --python-version 3.11 --no-header requirements.txt -o requirements.lock
+"$UV" pip compile --quiet --python-version 3.11 --no-header --override overrides.txt requirements.txt -o requirements.lock
 echo "requirements.lock: $(grep -c '==' requirements.lock) pinned packages"

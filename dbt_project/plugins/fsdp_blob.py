@@ -1,4 +1,4 @@
-"""dbt-duckdb plugin: SQL functions for blob storage that DuckDB 1.0 cannot do through fsspec.
+"""dbt-duckdb plugin: SQL functions for blob storage that DuckDB could not do through fsspec (1.0).
 
 Registered on every dbt connection (profiles.yml ``plugins``):
 

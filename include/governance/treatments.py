@@ -14,7 +14,7 @@ from typing import Any
 
 from include.governance.errors import GovernanceError
 
-HASH_ALGOS = ("sha256",)  # the only algorithm DuckDB 1.0 and the seed share
+HASH_ALGOS = ("sha256",)  # the only algorithm DuckDB and the seed share
 DATE_PRECISIONS = ("day", "week", "month", "quarter", "year")
 # Used only to combine treatments (a column with several tags, several defaults): the most
 # restrictive wins. Policies never tie: the loader rejects equal priorities on shared tags.

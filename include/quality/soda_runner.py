@@ -6,8 +6,9 @@ dictionaries) stays in this file, so moving to another Soda line (Soda Core 4 co
 Library) changes this module and nothing else. The rest of ``include.quality`` only sees
 ``CheckResult`` and ``ScanResult``.
 
-Pinned: soda-core-duckdb 3.5.6 (SodaCL). It declares ``duckdb<1.1.0``, which is why the whole
-venv runs DuckDB 1.0.0 (requirements.txt).
+Pinned: soda-core-duckdb 3.5.6 (SodaCL). It declares ``duckdb<1.1.0``; the venv runs DuckDB 2.0.0
+through a resolver override (overrides.txt; why in requirements.txt). Soda only sends SQL through
+the connection handed to it here, and tests/quality runs every check on that DuckDB.
 """
 from __future__ import annotations
 

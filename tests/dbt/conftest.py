@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import adlfs
 import pytest
 
 from include.mockgen.landing import Lander, open_store
@@ -13,6 +14,13 @@ from tests.dbt.dbt_runner import Warehouse
 
 def count(warehouse: Warehouse, table: str) -> int:
     return warehouse.query(f"select count(*) from {table}")[0][0]
+
+
+def curated_files(warehouse: Warehouse) -> set[str]:
+    """Every file of the output port (the curated container), with its path."""
+    fs = adlfs.AzureBlobFileSystem(connection_string=warehouse.connection_string)
+    fs.invalidate_cache()
+    return set(fs.find(warehouse.curated_container))
 
 
 STATE_TABLES = ["fs_accelerator.customer_overview_raw", "fs_accelerator.customer_overview_dp",
@@ -39,10 +47,12 @@ def pipeline(azurite, tmp_path_factory):
     warehouse.dbt("build", "--exclude", "test_type:unit")
     counts["day1"] = {t: count(warehouse, t) for t in STATE_TABLES}
     counts["day1_results"] = warehouse.run_results()
+    counts["day1_curated"] = curated_files(warehouse)
 
     fixtures.land_day1(lander)  # the same files again: new blob versions, the same rows
     warehouse.dbt("build", "--exclude", "test_type:unit")
     counts["relanded"] = {t: count(warehouse, t) for t in STATE_TABLES}
+    counts["relanded_curated"] = curated_files(warehouse)
 
     fixtures.land_day2(lander)
     warehouse.dbt("build", "--exclude", "test_type:unit")

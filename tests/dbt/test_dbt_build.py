@@ -6,8 +6,11 @@ import adlfs
 import duckdb
 import pytest
 
+import shutil
+
 from tests.dbt import fixtures
 from tests.dbt.conftest import count
+from tests.dbt.dbt_runner import Warehouse
 
 pytestmark = [pytest.mark.azurite, pytest.mark.integration]
 
@@ -140,17 +143,71 @@ def test_output_port_writes_parquet_partitioned_like_the_seed(pipeline):
     files = fs.find(f"{root}/customer_overview_dp")
     assert files and all(f.endswith(".parquet") for f in files)
     assert any("/country=India/state=Maharashtra/" in f for f in files)
-    exported = con.sql(f"select count(*), count(distinct cust_id) from read_parquet("
+    exported = con.execute(f"select count(*), count(distinct cust_id) from read_parquet("
                        f"'abfs://{root}/customer_overview_dp/*/*/*.parquet', hive_partitioning = true)").fetchone()
     assert exported == (51, 51)  # rewritten on day 2: one row per customer, no stale version
-    moved = con.sql(f"select country, state from read_parquet('abfs://{root}/customer_overview_dp/*/*/*.parquet', "
+    moved = con.execute(f"select country, state from read_parquet('abfs://{root}/customer_overview_dp/*/*/*.parquet', "
                     f"hive_partitioning = true) where cust_id = '{fixtures.cust_id(1)}'").fetchall()
     assert moved == [("India", "Maharashtra")]
     txn_days = {f.split("/")[2] for f in fs.find(f"{root}/transaction_dp")}
     assert txn_days == {"txn_date=2026-01-05", "txn_date=2026-01-06"}
-    assert con.sql(f"select count(*) from read_parquet('abfs://{root}/transaction_dp/*/*.parquet')").fetchone() == (250,)
+    assert con.execute(f"select count(*) from read_parquet('abfs://{root}/transaction_dp/*/*.parquet')").fetchone() == (250,)
     for table, rows in (("product_dp", 3), ("account_dp", 30)):
-        assert con.sql(f"select count(*) from read_parquet('abfs://{root}/{table}/*.parquet')").fetchone() == (rows,)
+        assert con.execute(f"select count(*) from read_parquet('abfs://{root}/{table}/*.parquet')").fetchone() == (rows,)
+
+
+def test_a_build_that_changes_nothing_leaves_the_output_port_files_alone(pipeline):
+    warehouse, counts = pipeline
+    # re-landing day 1 changed no row: no table was re-exported (the files keep their names, which
+    # carry the dbt invocation id), except product_dp, a table rebuilt on every run
+    unchanged = {f for f in counts["day1_curated"] if "/product_dp/" not in f}
+    assert unchanged and unchanged <= counts["relanded_curated"]
+    run_ids = {r[0] for r in warehouse.query("select distinct _published_run_id from fs_accelerator.account_dp")}
+    account_files = {f for f in counts["relanded_curated"] if "/account_dp/" in f}
+    assert account_files and all(any(run_id in f for run_id in run_ids) for f in account_files)
+
+
+def _tamper(warehouse: Warehouse, tmp_path, sql: str) -> Warehouse:
+    """A copy of the built warehouse with ``sql`` applied, to run `dbt test` against."""
+    copy = Warehouse(tmp_path / "tampered", warehouse.connection_string, warehouse.landing_container,
+                     warehouse.curated_container)
+    copy.work_dir.mkdir()
+    shutil.copy(warehouse.duckdb_path, copy.duckdb_path)
+    with duckdb.connect(str(copy.duckdb_path)) as con:
+        con.execute(sql)
+    return copy
+
+
+def _failed_tests(warehouse: Warehouse, *args: str) -> set[str]:
+    warehouse.dbt("test", "--select", "transaction_dp", "--exclude", "test_type:unit", *args, check=False)
+    return {r["unique_id"].split(".")[2] for r in warehouse.run_results()["results"] if r["status"] == "fail"}
+
+
+DUPLICATE = ("insert into fs_accelerator.transaction_dp select * replace ({validated} as _validated_at) "
+             "from fs_accelerator.transaction_dp order by txn_id limit 1")
+
+
+def test_incremental_tests_check_the_latest_batch_against_the_whole_table(pipeline, tmp_path):
+    warehouse, _ = pipeline
+    # a duplicate txn_id in the latest batch: unique_incremental finds it against the history
+    latest = _tamper(warehouse, tmp_path, DUPLICATE.format(
+        validated="(select max(_validated_at) + interval 1 second from fs_accelerator.transaction_dp)"))
+    assert "unique_incremental_transaction_dp__validated_at__txn_id" in _failed_tests(latest)
+
+
+def test_whole_table_tests_find_what_the_latest_batch_tests_leave(pipeline, tmp_path):
+    warehouse, _ = pipeline
+    # a duplicate and an orphan written by an old batch: the daily (latest batch) tests pass, the
+    # whole-table run (test_whole_tables) fails both
+    old = _tamper(warehouse, tmp_path, DUPLICATE.format(
+        validated="(select min(_validated_at) from fs_accelerator.transaction_dp)") + ";"
+        "insert into fs_accelerator.transaction_dp select * replace ('T000000000000000001' as txn_id, "
+        "'999999999999' as account_id) from fs_accelerator.transaction_dp "
+        "where _validated_at = (select min(_validated_at) from fs_accelerator.transaction_dp) limit 1")
+    assert _failed_tests(old) == set()
+    failed = _failed_tests(old, "--vars", "{test_whole_tables: true}")
+    assert "unique_incremental_transaction_dp__validated_at__txn_id" in failed
+    assert any(name.startswith("relationships_transaction_dp_account_id") for name in failed), failed
 
 
 def test_governance_tags_are_declared_on_customer_overview_dp(pipeline):

@@ -33,7 +33,7 @@
             {%- for name, condition in rules %}
             case when coalesce(({{ condition }}), false) then null else '{{ name }}' end{{ "," if not loop.last }}
             {%- endfor %}
-        ], r -> r is not null)
+        ], lambda r: r is not null)
     end
 {%- endmacro %}
 

@@ -25,7 +25,8 @@ final as (
         modified_at,
         _source_file,
         _landed_date,
-        _validated_at
+        _validated_at,
+        '{{ invocation_id }}' as _published_run_id
     from latest
 )
 

@@ -53,7 +53,8 @@ final as (
         zone,
         _source_file,
         _landed_date,
-        _validated_at
+        _validated_at,
+        '{{ invocation_id }}' as _published_run_id
     from latest
 )
 

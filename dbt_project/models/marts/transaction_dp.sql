@@ -7,7 +7,7 @@
 {{ config(
     materialized='incremental',
     on_schema_change='fail',
-    post_hook=["{{ export_to_curated(partition_by=['txn_date'], append_column='_published_run_id') }}"]
+    post_hook=["{{ export_to_curated(partition_by=['txn_date'], append=true) }}"]
 ) }}
 
 with
