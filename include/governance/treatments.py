@@ -56,7 +56,9 @@ class Treatment:
             if data_type.upper() not in DATE_TYPES:
                 raise GovernanceError(
                     f"bucket_date needs a DATE or TIMESTAMP column; {column} is {data_type}")
-            return f"date_trunc('{self.precision}', {col})"
+            # cast back: DuckDB 2.0's date_trunc returns a timestamp for a date (1.0 kept the date),
+            # and a view must keep the column's type
+            return f"cast(date_trunc('{self.precision}', {col}) as {data_type})"
         if self.operator == "redact":
             return f"cast(null as {data_type})"
         raise GovernanceError(f"unknown mask operator '{self.operator}'")
