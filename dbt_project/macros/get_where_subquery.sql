@@ -13,13 +13,26 @@
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
     {%- if where -%}
-        {%- set latest = '1 = 1' if var('test_whole_tables', false) else '\\1 = (select max(\\1) from ' ~ relation ~ ')' -%}
-        {%- set where = modules.re.sub('([A-Za-z_][A-Za-z0-9_]*)\\s*=\\s*__latest__', latest, where) -%}
+        {%- set placeholder = modules.re.search('([A-Za-z_][A-Za-z0-9_]*)\\s*=\\s*__latest__', where) -%}
+        {%- if placeholder -%}
+            {%- set where = where[:placeholder.start()] ~ latest_batch(placeholder.group(1), relation) ~ where[placeholder.end():] -%}
+        {%- endif -%}
         {%- set filtered -%}
             (select * from {{ relation }} where {{ where }}) dbt_subquery
         {%- endset -%}
         {%- do return(filtered) -%}
     {%- else -%}
         {%- do return(relation) -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The rows of `relation`'s latest batch: those holding the greatest `column` (_ingested_at,
+    _validated_at). Every row with `--vars '{test_whole_tables: true}'`. Shared by the `where`
+    placeholder above and the unique_incremental test. -#}
+{% macro latest_batch(column, relation) -%}
+    {%- if var('test_whole_tables', false) -%}
+        1 = 1
+    {%- else -%}
+        {{ column }} = (select max({{ column }}) from {{ relation }})
     {%- endif -%}
 {%- endmacro %}

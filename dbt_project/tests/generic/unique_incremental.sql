@@ -20,9 +20,7 @@ latest_batch as (
     select {{ column_name }} as unique_field
     from {{ model }}
     where {{ column_name }} is not null
-    {%- if not var('test_whole_tables', false) %}
-      and {{ batch_column }} = (select max({{ batch_column }}) from {{ model }})
-    {%- endif %}
+      and {{ latest_batch(batch_column, model) }}
 ),
 
 final as (
