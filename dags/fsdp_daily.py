@@ -11,7 +11,9 @@ the dbt docs shown in this UI (**Browse > dbt Docs (FSDP data product)**).
 | `landing_inventory` | reads what is landed for the date (each landing's `_manifest.json`): rows per entity. Runs when landing was skipped. |
 | `dbt` | the dbt project (Astronomer Cosmos): one task per model, snapshot and seed, each followed by its dbt tests, so a failing test stops exactly the models that depend on it. |
 | `quality_gate` | Soda checks (`include/quality/checks/`, one file per product table) and column profiles; a failed fail-level check fails the run here, before anything is published; warnings are recorded. Results: `reports/quality/<date>/` (JSON) and the `quality.check_results` / `quality.column_profiles` tables. |
+| `marketplace` | the market place's consumer marts (dbt tag `marketplace`: customers, transactions, archetypes, spend segments, time spine), one task per model and test like `dbt`, built only from data that passed the gate. |
 | `apply_role_views` | (re)creates the governance views, one schema per role (`include/governance`): masked PII per the masking policies. |
+| `semantic_layer` | the MetricFlow semantic layer (`include/semantic`): every saved query (one per dashboard chart and data API) compiled for every role and its export table written to `marketplace_exports`. |
 | `publish_data_product` | verifies every product table exists and has rows, writes the run report, and updates the product's Airflow **Assets** (`fs_accelerator.*`), which schedule `fsdp_product_health`. |
 | `publish_dbt_docs` | `dbt docs generate` for the warehouse as built, published atomically for the UI. |
 | `publish_catalog` | pushes tables, tags, lineage, the data product and the quality results to OpenMetadata (`include/catalog`, own virtualenv); with no server configured it records what it would send to `.local/catalog/`. After the docs, because it reads the fresh `catalog.json`. |
@@ -101,6 +103,14 @@ def fsdp_daily():
         release_dbt_duckdb()
         return apply(settings.duckdb_path(), settings.dbt_manifest_path())
 
+    @task(pool=settings.DUCKDB_POOL)
+    def semantic_layer() -> dict:
+        from include.pipeline.dbt import release_dbt_duckdb
+        from include.semantic.exports import publish_exports
+
+        release_dbt_duckdb()
+        return publish_exports(settings.duckdb_path(), settings.dbt_target_dir() / "semantic_manifest.json")
+
     @task(pool=settings.DUCKDB_POOL, outlets=product.assets())
     def publish_data_product(landed: dict[str, int], params=None, logical_date=None, dag_run=None) -> str:
         from include.pipeline.summary import publish_run_report
@@ -124,9 +134,10 @@ def fsdp_daily():
                                dag=dag)
 
     landed = landing_inventory()
-    dbt = DbtTaskGroup(group_id="dbt", **task_group_kwargs())
-    (land_mock_data() >> landed >> dbt >> quality_gate() >> apply_role_views() >> publish_data_product(landed)
-     >> publish_dbt_docs() >> publish_catalog())
+    dbt = DbtTaskGroup(group_id="dbt", **task_group_kwargs(exclude=["tag:marketplace"]))
+    marketplace = DbtTaskGroup(group_id="marketplace", **task_group_kwargs(select=["tag:marketplace"]))
+    (land_mock_data() >> landed >> dbt >> quality_gate() >> marketplace >> apply_role_views() >> semantic_layer()
+     >> publish_data_product(landed) >> publish_dbt_docs() >> publish_catalog())
 
 
 def _day(logical_date, dag_run):
