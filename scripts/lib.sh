@@ -149,3 +149,16 @@ ensure_catalog_venv() {
   fi
   sync_venv "$CATALOG_VENV" "$ROOT/requirements-catalog.lock"
 }
+
+# ---- Dashboards (Apache Superset; its own venv, see requirements-superset.txt for why) ----
+SUPERSET_VENV="$ROOT/.venv-superset"
+
+# Create/refresh .venv-superset from requirements-superset.lock; skipped when the lock is unchanged.
+ensure_superset_venv() {
+  ensure_uv
+  if [ ! -x "$SUPERSET_VENV/bin/python" ]; then
+    log "creating virtualenv $SUPERSET_VENV"
+    "$UV" venv --quiet --python "$(command -v "$(find_python)")" "$SUPERSET_VENV"
+  fi
+  sync_venv "$SUPERSET_VENV" "$ROOT/requirements-superset.lock"
+}
