@@ -69,7 +69,8 @@ def push_command(args: argparse.Namespace) -> dict:
             dbt = lambda: run_dbt_workflow(config)  # noqa: E731
         pusher = CatalogPusher(om, plan, dag_tasks=dag_tasks, dbt_ingestion=dbt,
                                airflow_url=os.environ.get("FSDP_AIRFLOW_URL", "http://localhost:8080"),
-                               duckdb_path=os.environ.get("FSDP_DUCKDB_PATH", ""))
+                               duckdb_path=os.environ.get("FSDP_DUCKDB_PATH", ""),
+                               superset_url=os.environ.get("FSDP_SUPERSET_URL", "http://localhost:8088"))
         result = pusher.run()
         summary = {"server": "recorder" if recorder_ctx else host_port, **result.counts}
         if recorder_ctx:

@@ -68,6 +68,24 @@ class ProfilePlan:
     columns: tuple[dict, ...]    # OpenMetadata ColumnProfile fields (name, nullCount, ...), known columns only
 
 
+@dataclass(frozen=True)
+class ChartPlan:
+    name: str                    # the chart's UUID in the dashboards-as-code tree (stable)
+    title: str
+    chart_type: str              # OpenMetadata ChartType value
+    description: str | None
+
+
+@dataclass(frozen=True)
+class DashboardPlan:
+    name: str                    # the dashboard's slug
+    title: str
+    description: str | None
+    url_path: str                # /superset/dashboard/<slug>/
+    charts: tuple[ChartPlan, ...]
+    reads: tuple[str, ...]       # dbt unique_ids of the tables its datasets read
+
+
 @dataclass
 class CatalogPlan:
     dp: dict
@@ -75,6 +93,7 @@ class CatalogPlan:
     edges: list[EdgePlan] = field(default_factory=list)
     checks: list[CheckPlan] = field(default_factory=list)
     profiles: list[ProfilePlan] = field(default_factory=list)
+    dashboards: list[DashboardPlan] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     def table_by_ref(self, ref: str) -> TablePlan:
@@ -335,4 +354,43 @@ def build_plan(manifest_path: str | Path, catalog_path: str | Path | None = None
         resolve_ref(plan.tables, port["ref"])   # fail early on a manifest naming a missing table
     plan.checks, plan.profiles = plan_quality(load_soda_scans(quality_path), plan.tables,
                                               dp["warehouse"].get("product_schema", ""), plan.warnings)
+    plan.dashboards = plan_dashboards(plan.tables, plan.warnings)
     return plan
+
+
+# Superset viz types -> OpenMetadata ChartType (it has no treemap, big number or funnel: Other)
+CHART_TYPES = {"echarts_timeseries_bar": "Bar", "echarts_timeseries_line": "Line", "echarts_area": "Area",
+               "pie": "Pie", "table": "Table", "pivot_table_v2": "Table", "sankey_v2": "SanKey",
+               "histogram_v2": "Histogram", "box_plot": "BoxPlot", "heatmap_v2": "Heatmap", "gauge_chart": "Gauge",
+               "graph_chart": "Graph", "echarts_timeseries_scatter": "Scatter", "country_map": "Map"}
+_RELATION = re.compile(r"\b(?:from|join)\s+\"?([A-Za-z_][A-Za-z0-9_]*)\"?\.\"?([A-Za-z_][A-Za-z0-9_]*)\"?", re.I)
+
+
+def plan_dashboards(tables: dict[str, TablePlan], warnings: list[str], assets_root: str | Path | None = None
+                    ) -> list[DashboardPlan]:
+    """The Superset dashboards of include/dashboards/assets, their charts and the tables they read
+    (the relations named in their datasets' SQL, matched to dbt's by schema and name)."""
+    from include.dashboards.assets import load_assets
+
+    tree = load_assets(assets_root)
+    by_relation = {(t.schema.lower(), t.name.lower()): uid for uid, t in tables.items() if t.kind != "source"}
+    out = []
+    for dash in sorted(tree.dashboards.values(), key=lambda d: d["slug"]):
+        charts, reads = [], {}
+        for chart in tree.dashboard_charts(dash["uuid"]):
+            charts.append(ChartPlan(name=chart["uuid"], title=chart["slice_name"],
+                                    chart_type=CHART_TYPES.get(chart["viz_type"], "Other"),
+                                    description=chart.get("description")))
+            dataset = tree.dataset_of(chart)
+            relations = _RELATION.findall(dataset.get("sql") or "") or [(dataset["schema"], dataset["table_name"])]
+            for schema, name in relations:
+                uid = by_relation.get((schema.lower(), name.lower()))
+                if uid is None:
+                    warnings.append(f"dashboard {dash['slug']}: dataset {dataset['table_name']} reads "
+                                    f"{schema}.{name}, which is not a dbt model")
+                else:
+                    reads[uid] = None
+        out.append(DashboardPlan(name=dash["slug"], title=dash["dashboard_title"], description=dash.get("description"),
+                                 url_path=f"/superset/dashboard/{dash['slug']}/", charts=tuple(charts),
+                                 reads=tuple(reads)))
+    return out

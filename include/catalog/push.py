@@ -16,6 +16,8 @@ from typing import Any, Callable
 
 from metadata.generated.schema.api.classification.createClassification import CreateClassificationRequest
 from metadata.generated.schema.api.classification.createTag import CreateTagRequest
+from metadata.generated.schema.api.data.createChart import CreateChartRequest
+from metadata.generated.schema.api.data.createDashboard import CreateDashboardRequest
 from metadata.generated.schema.api.data.createDatabase import CreateDatabaseRequest
 from metadata.generated.schema.api.data.createDatabaseSchema import CreateDatabaseSchemaRequest
 from metadata.generated.schema.api.data.createPipeline import CreatePipelineRequest
@@ -24,6 +26,7 @@ from metadata.generated.schema.api.data.createTableProfile import CreateTablePro
 from metadata.generated.schema.api.domains.createDataProduct import CreateDataProductRequest
 from metadata.generated.schema.api.domains.createDomain import CreateDomainRequest
 from metadata.generated.schema.api.lineage.addLineage import AddLineageRequest
+from metadata.generated.schema.api.services.createDashboardService import CreateDashboardServiceRequest
 from metadata.generated.schema.api.services.createDatabaseService import CreateDatabaseServiceRequest
 from metadata.generated.schema.api.services.createPipelineService import CreatePipelineServiceRequest
 from metadata.generated.schema.api.teams.createTeam import CreateTeamRequest
@@ -31,6 +34,7 @@ from metadata.generated.schema.api.tests.createLogicalTestCases import CreateLog
 from metadata.generated.schema.api.tests.createTestCase import CreateTestCaseRequest
 from metadata.generated.schema.api.tests.createTestDefinition import CreateTestDefinitionRequest
 from metadata.generated.schema.api.tests.createTestSuite import CreateTestSuiteRequest
+from metadata.generated.schema.entity.data.chart import ChartType
 from metadata.generated.schema.entity.data.pipeline import Pipeline, Task
 from metadata.generated.schema.entity.data.table import Column, ColumnProfile, DataType, Table, TableProfile, TableType
 from metadata.generated.schema.entity.domains.domain import DomainType
@@ -42,6 +46,7 @@ from metadata.generated.schema.entity.services.connections.metadata.openMetadata
 )
 from metadata.generated.schema.entity.services.connections.pipeline.airflowConnection import AirflowConnection
 from metadata.generated.schema.entity.services.connections.pipeline.backendConnection import BackendConnection
+from metadata.generated.schema.entity.services.dashboardService import DashboardServiceType
 from metadata.generated.schema.entity.services.databaseService import DatabaseConnection, DatabaseServiceType
 from metadata.generated.schema.entity.services.pipelineService import PipelineConnection, PipelineServiceType
 from metadata.generated.schema.entity.teams.team import Team, TeamType
@@ -178,10 +183,11 @@ class CatalogPusher:
 
     def __init__(self, om: OpenMetadata, plan: CatalogPlan, *, dag_tasks: list[dict] | None = None,
                  airflow_url: str = "http://localhost:8080", duckdb_path: str = "",
-                 dbt_ingestion: Callable[[], None] | None = None):
+                 dbt_ingestion: Callable[[], None] | None = None, superset_url: str = "http://localhost:8088"):
         self.om, self.plan, self.dp = om, plan, plan.dp
         self.dag_tasks = dag_tasks or []
         self.airflow_url, self.duckdb_path = airflow_url, duckdb_path
+        self.superset_url = superset_url
         self.dbt_ingestion = dbt_ingestion
         self.result = PushResult()
         self.tables: dict[str, Table] = {}
@@ -202,6 +208,7 @@ class CatalogPusher:
                 log.error("dbt ingestion failed: %s", exc)
         self.pipeline = self.push_pipeline()
         self.push_lineage()
+        self.push_dashboards()
         self.push_data_product()
         self.push_quality()
         if dbt_error is not None:
@@ -329,6 +336,44 @@ class CatalogPusher:
                 raise CatalogPushError(f"lineage {up_fqn} -> {down_fqn} rejected: {answer['error']}")
             self.result.add("lineage_edges")
             self.result.add("column_lineage", len(pairs))
+
+    def push_dashboards(self) -> None:
+        """The Superset dashboards (include/dashboards/assets): a Superset DashboardService (no
+        credentials: the catalog is pushed, not pulled), its charts and dashboards, and lineage
+        from every table a dashboard's datasets read to the dashboard."""
+        if not self.plan.dashboards:
+            return
+        spec = self.dp.get("dashboards") or {}
+        service_name = spec.get("service", "fsdp-superset")
+        domain = [self.dp["domain"]["name"]]
+        service = self.om.create_or_update(CreateDashboardServiceRequest(
+            name=service_name, serviceType=DashboardServiceType.Superset,
+            description=spec.get("description"), owners=self.owners, domains=domain))
+        self.result.add("dashboard_services")
+        svc = service.fullyQualifiedName.root
+        base = self.superset_url.rstrip("/")
+        for d in self.plan.dashboards:
+            for c in d.charts:
+                self.om.create_or_update(CreateChartRequest(
+                    name=c.name, displayName=c.title, description=c.description, chartType=ChartType(c.chart_type),
+                    sourceUrl=f"{base}{d.url_path}", service=svc, owners=self.owners, domains=domain))
+                self.result.add("charts")
+            dashboard = self.om.create_or_update(CreateDashboardRequest(
+                name=d.name, displayName=d.title, description=d.description, sourceUrl=f"{base}{d.url_path}",
+                charts=[om_fqn._build(svc, c.name) for c in d.charts], service=svc, owners=self.owners,
+                domains=domain))
+            self.result.add("dashboards")
+            for uid in d.reads:
+                table = self.tables[uid]
+                answer = self.om.add_lineage(AddLineageRequest(edge=EntitiesEdge(
+                    fromEntity=ref(table, "table"), toEntity=ref(dashboard, "dashboard"),
+                    lineageDetails=LineageDetails(source=Source.DashboardLineage,
+                                                  description=f"read by the Superset dashboard {d.title}"))),
+                    return_lineage=False)
+                if isinstance(answer, dict) and answer.get("error"):
+                    raise CatalogPushError(f"lineage {table.fullyQualifiedName.root} -> dashboard {d.name} "
+                                           f"rejected: {answer['error']}")
+                self.result.add("dashboard_lineage_edges")
 
     def push_data_product(self) -> None:
         dp = self.dp
