@@ -24,6 +24,7 @@ What a copy holds (``<FSDP_SERVING_DIR>/<run>/``):
   role schemas are views over the attached ``pii`` catalog, so they resolve only on a connection a
   serving layer opened with ``connect(clear_pii=True)`` for a caller the policy allows, and fail
   (never fall back to anything) elsewhere.
+- ``semantic_manifest.json``: the semantic model of that run, so a reader's model matches its data.
 - a ``serving_copy`` table: run id, logical date, quality status, when published, what is served.
 
 Raw history, staging, quarantine and the snapshot are not copied: they hold clear PII without
@@ -46,6 +47,7 @@ from include.governance.policy import load_policy_set
 from include.governance.treatments import quote
 
 MAIN_FILE = "serving.duckdb"
+SEMANTIC_FILE = "semantic_manifest.json"
 PII_FILE = "pii.duckdb"
 PII_CATALOG = "pii"
 POINTER = "current.json"
@@ -79,6 +81,12 @@ class ServingCopy:
     @property
     def directory(self) -> Path:
         return self.path.parent
+
+    @property
+    def semantic_manifest(self) -> Path | None:
+        """The semantic manifest the copy was published with (the model that matches its data)."""
+        path = self.directory / SEMANTIC_FILE
+        return path if path.exists() else None
 
     @property
     def copy_id(self) -> str:
@@ -185,6 +193,8 @@ def publish(warehouse_path: str | os.PathLike, run_id: str, logical_date: date |
                            relations=relations, role_schemas=role_schemas,
                            column_tags=sorted(all_column_tags(manifest)))
         _write_meta(tmp / MAIN_FILE, copy)
+        if semantic_manifest is not None:
+            (tmp / SEMANTIC_FILE).write_text(json.dumps(semantic_manifest))
         (tmp / MAIN_FILE).chmod(0o444)
         (tmp / PII_FILE).chmod(0o400)
         _fsync(tmp / MAIN_FILE, tmp / PII_FILE)
@@ -211,8 +221,8 @@ def _build(warehouse: Path, out: Path, models, policy_set) -> tuple[list[str], d
         relations, role_schemas = [], {}
         for schema, alias, tags in models:
             cols = con.execute(
-                "select column_name, data_type from wh.information_schema.columns "
-                "where lower(table_schema) = ? and lower(table_name) = ? order by ordinal_position",
+                "select column_name, data_type from information_schema.columns where table_catalog = 'wh' "
+                "and lower(table_schema) = ? and lower(table_name) = ? order by ordinal_position",
                 [schema, alias]).fetchall()
             if not cols:
                 raise ServingError(f"{schema}.{alias} is not in the warehouse {warehouse} (has dbt built it?)")
