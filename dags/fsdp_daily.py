@@ -12,6 +12,7 @@ the dbt docs shown in this UI (**Browse > dbt Docs (FSDP data product)**).
 | `dbt` | the dbt project (Astronomer Cosmos): one task per model, snapshot and seed, each followed by its dbt tests, so a failing test stops exactly the models that depend on it. |
 | `quality_gate` | Soda checks (`include/quality/checks/`, one file per product table) and column profiles; a failed fail-level check fails the run here, before anything is published; warnings are recorded. Results: `reports/quality/<date>/` (JSON) and the `quality.check_results` / `quality.column_profiles` tables. |
 | `apply_role_views` | (re)creates the governance views, one schema per role (`include/governance`): masked PII per the masking policies. |
+| `publish_serving_copy` | publishes the read-only serving copy the data API and dashboards read (`include/serving`): product and market-place tables with PII in the public treatment, one schema per governance role, clear PII only in a separate owner-only file; switched atomically, old copies pruned. Only after the quality gate passed. |
 | `publish_data_product` | verifies every product table exists and has rows, writes the run report, and updates the product's Airflow **Assets** (`fs_accelerator.*`), which schedule `fsdp_product_health`. |
 | `publish_dbt_docs` | `dbt docs generate` for the warehouse as built, published atomically for the UI. |
 | `publish_catalog` | pushes tables, tags, lineage, the data product and the quality results to OpenMetadata (`include/catalog`, own virtualenv); with no server configured it records what it would send to `.local/catalog/`. After the docs, because it reads the fresh `catalog.json`. |
@@ -101,6 +102,14 @@ def fsdp_daily():
         release_dbt_duckdb()
         return apply(settings.duckdb_path(), settings.dbt_manifest_path())
 
+    @task(pool=settings.DUCKDB_POOL)
+    def publish_serving_copy(quality: dict, logical_date=None, dag_run=None) -> dict:
+        from include import serving
+
+        copy = serving.publish(settings.duckdb_path(), dag_run.run_id, _day(logical_date, dag_run), quality,
+                               manifest_path=settings.dbt_manifest_path())
+        return copy.as_dict()
+
     @task(pool=settings.DUCKDB_POOL, outlets=product.assets())
     def publish_data_product(landed: dict[str, int], params=None, logical_date=None, dag_run=None) -> str:
         from include.pipeline.summary import publish_run_report
@@ -125,8 +134,9 @@ def fsdp_daily():
 
     landed = landing_inventory()
     dbt = DbtTaskGroup(group_id="dbt", **task_group_kwargs())
-    (land_mock_data() >> landed >> dbt >> quality_gate() >> apply_role_views() >> publish_data_product(landed)
-     >> publish_dbt_docs() >> publish_catalog())
+    gate = quality_gate()
+    (land_mock_data() >> landed >> dbt >> gate >> apply_role_views() >> publish_serving_copy(gate)
+     >> publish_data_product(landed) >> publish_dbt_docs() >> publish_catalog())
 
 
 def _day(logical_date, dag_run):

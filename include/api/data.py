@@ -189,7 +189,8 @@ class DataService:
 
         started = time.perf_counter()
         result = semantic_adapter.run(backend.layer_for(role), q, role, self.timeout_s, self.max_rows,
-                                      on_timeout=lambda: query_timeout(self.timeout_s))
+                                      on_timeout=lambda: query_timeout(self.timeout_s),
+                                      hidden=self.hidden(backend, principal))
         value = {**result, "query_ms": round((time.perf_counter() - started) * 1000, 2)}
         self.cache.put(key, value, ttl)
         return {**value, "cached": False}
@@ -198,7 +199,12 @@ class DataService:
         from include.api import semantic_adapter
 
         role = backend.role_schema(principal.group.user_tags)
-        return semantic_adapter.compile(backend.layer_for(role), q, role)
+        return semantic_adapter.compile(backend.layer_for(role), q, role, self.hidden(backend, principal))
+
+    def hidden(self, backend: Backend, principal: Principal) -> set[str]:
+        """Names of the members the caller may not use (kept out of every message it gets)."""
+        hidden = {n for n, m in backend.members.items() if not principal.group.may_use(n, m.tags)}
+        return hidden | {backend.members[n].extra.get("mf_name") for n in hidden if backend.members[n].extra.get("mf_name")}
 
 
 class _Lease:

@@ -59,6 +59,7 @@ class LoadQuery:
     limit: int
     offset: int
     applied_segments: list[str] = field(default_factory=list)
+    explicit_limit: bool = False
 
     def members(self) -> list[str]:
         return [*self.measures, *self.dimensions, *(t["dimension"] for t in self.time_dimensions)]
@@ -69,7 +70,7 @@ class LoadQuery:
 
         return (tuple(self.measures), tuple(self.dimensions), json.dumps(self.time_dimensions, sort_keys=True),
                 json.dumps(self.filters, sort_keys=True, default=str), tuple(self.segments), tuple(self.order),
-                self.limit, self.offset)
+                self.limit, self.offset, self.explicit_limit)
 
     def as_dict(self) -> dict:
         out: dict[str, Any] = {"measures": self.measures, "dimensions": self.dimensions}
@@ -212,7 +213,8 @@ def parse_load(body: Any, members: dict[str, Member], group: UserGroup, claims: 
                f" (at most {max_rows} rows per query)") if (body.get("limit") is not None or limit is not None) else max_rows
     off = _int(body.get("offset") if offset is None else offset, "offset", 0, MAX_OFFSET) \
         if (body.get("offset") is not None or offset is not None) else 0
-    q = LoadQuery(measures, dimensions, tds, filters, segments, order, lim, off)
+    explicit = body.get("limit") is not None or limit is not None
+    q = LoadQuery(measures, dimensions, tds, filters, segments, order, lim, off, explicit_limit=explicit)
     apply_segments(q, group, claims)
     return q
 

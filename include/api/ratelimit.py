@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from limits import RateLimitItemPerSecond
-from limits.aio.storage import storage_from_string
+from limits.storage import storage_from_string
 
 from include.api.errors import ApiError
 from include.api.groups import Window

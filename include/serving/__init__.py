@@ -15,7 +15,8 @@ What a copy holds (``<FSDP_SERVING_DIR>/<run>/``):
 
 - ``serving.duckdb``: the served relations (the dbt models tagged ``data_product`` and every
   relation the semantic manifest reads) and, for every governance role and ``role_public``, a
-  schema with the same tables as that role may read them (decided by ``include.governance``, the
+  schema with the same relations as that role may read them (views over tables materialised at
+  publication in a storage schema ``_<role>``; decided by ``include.governance``, the
   one policy engine). In the base tables every governed column (``TW.mask``, ``TW.dob``) holds the
   public treatment (sha256, NULL), so **no clear PII is in this file**: a reader that opens it
   without a policy (Superset SQL Lab, a notebook) cannot read one clear name or date of birth.
@@ -24,7 +25,8 @@ What a copy holds (``<FSDP_SERVING_DIR>/<run>/``):
   role schemas are views over the attached ``pii`` catalog, so they resolve only on a connection a
   serving layer opened with ``connect(clear_pii=True)`` for a caller the policy allows, and fail
   (never fall back to anything) elsewhere.
-- ``semantic_manifest.json``: the semantic model of that run, so a reader's model matches its data.
+- ``semantic_manifest.json`` and ``manifest.json``: the semantic model and dbt manifest (column
+  tags) of that run, so a reader's model matches its data.
 - a ``serving_copy`` table: run id, logical date, quality status, when published, what is served.
 
 Raw history, staging, quarantine and the snapshot are not copied: they hold clear PII without
@@ -48,6 +50,7 @@ from include.governance.treatments import quote
 
 MAIN_FILE = "serving.duckdb"
 SEMANTIC_FILE = "semantic_manifest.json"
+MANIFEST_FILE = "manifest.json"
 PII_FILE = "pii.duckdb"
 PII_CATALOG = "pii"
 POINTER = "current.json"
@@ -87,6 +90,10 @@ class ServingCopy:
         """The semantic manifest the copy was published with (the model that matches its data)."""
         path = self.directory / SEMANTIC_FILE
         return path if path.exists() else None
+
+    @property
+    def manifest(self) -> Path:
+        return self.directory / MANIFEST_FILE
 
     @property
     def copy_id(self) -> str:
@@ -195,6 +202,8 @@ def publish(warehouse_path: str | os.PathLike, run_id: str, logical_date: date |
         _write_meta(tmp / MAIN_FILE, copy)
         if semantic_manifest is not None:
             (tmp / SEMANTIC_FILE).write_text(json.dumps(semantic_manifest))
+        # the dbt manifest the semantic layer and the policies read (column tags, no data)
+        (tmp / MANIFEST_FILE).write_text(json.dumps(manifest))
         (tmp / MAIN_FILE).chmod(0o444)
         (tmp / PII_FILE).chmod(0o400)
         _fsync(tmp / MAIN_FILE, tmp / PII_FILE)
@@ -235,15 +244,15 @@ def _build(warehouse: Path, out: Path, models, policy_set) -> tuple[list[str], d
             for role_schema, user_tags in audiences:
                 decisions = decide(policy_set, user_tags, columns)
                 clear = any(d.reason != "untagged" and d.treatment.operator == "pass_through" for d in decisions.values())
-                if clear:
-                    _create(con, PII_CATALOG, role_schema, alias, _select(decisions, types, source))
-                    con.execute(f"create schema if not exists {quote(main)}.{quote(role_schema)}")
-                    con.execute(f"create view {quote(main)}.{quote(role_schema)}.{quote(alias)} as "
-                                f"select * from {PII_CATALOG}.{quote(role_schema)}.{quote(alias)}")
-                    role_schemas[role_schema] = "pii"
-                else:
-                    _create(con, main, role_schema, alias, _select(decisions, types, source))
-                    role_schemas.setdefault(role_schema, "main")
+                # the role's rows are materialised (computed from the clear warehouse values) in a
+                # storage schema, clear ones in the pii file; the role schema itself holds views,
+                # as in the warehouse, so readers and the semantic layer see the same shape
+                store_catalog, store_schema = (PII_CATALOG, role_schema) if clear else (main, f"_{role_schema}")
+                _create(con, store_catalog, store_schema, alias, _select(decisions, types, source))
+                con.execute(f"create schema if not exists {quote(main)}.{quote(role_schema)}")
+                con.execute(f"create view {quote(main)}.{quote(role_schema)}.{quote(alias)} as select * from "
+                            f"{quote(store_catalog)}.{quote(store_schema)}.{quote(alias)}")
+                role_schemas[role_schema] = "pii" if clear or role_schemas.get(role_schema) == "pii" else "main"
             relations.append(f"{schema}.{alias}")
         con.execute("detach wh")
         con.execute(f"detach {PII_CATALOG}")

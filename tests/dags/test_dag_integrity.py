@@ -46,7 +46,7 @@ def test_blob_io_tasks_retry_with_exponential_backoff(dagbag_report):
 def test_every_task_touching_duckdb_runs_in_the_one_slot_pool(dagbag_report):
     tasks = dagbag_report["dags"]["fsdp_daily"]["tasks"]
     duckdb_tasks = [t for t in tasks if t.startswith("dbt.")] + [
-        "apply_role_views", "publish_data_product", "publish_dbt_docs"]
+        "apply_role_views", "publish_serving_copy", "publish_data_product", "publish_dbt_docs"]
     assert len(duckdb_tasks) > 3
     assert {t: tasks[t]["pool"] for t in duckdb_tasks if tasks[t]["pool"] != POOL} == {}
     health = dagbag_report["dags"]["fsdp_product_health"]["tasks"]
@@ -78,7 +78,8 @@ def test_pipeline_order_lands_then_dbt_then_publishes_then_docs(dagbag_report):
     assert tasks["landing_inventory"]["upstream"] == ["land_mock_data"]
     assert all("landing_inventory" in t["upstream"] for t_id, t in tasks.items()
                if t_id.startswith("dbt.") and not any(u.startswith("dbt.") for u in t["upstream"]))
-    assert tasks["publish_data_product"]["upstream"] == ["apply_role_views", "landing_inventory"]
+    assert tasks["publish_serving_copy"]["upstream"] == ["apply_role_views", "quality_gate"]
+    assert tasks["publish_data_product"]["upstream"] == ["landing_inventory", "publish_serving_copy"]
     assert tasks["publish_dbt_docs"]["upstream"] == ["publish_data_product"]
 
 
