@@ -321,6 +321,9 @@ def parse_sql(sql: str) -> Template:
         offset = _value(t)
     if t.peek()[0] != "end":
         raise ApiDefinitionError(f"unexpected {t.peek()[1]!r} after the query")
+    for kind, m, _, _ in items:
+        if "." not in m:
+            raise ApiDefinitionError(f"{m!r}: select members as <table>.<member>")
     grouped = {_resolve(g, items) for g in group_by}
     non_measures = {m for k, m, _, _ in items if k != "measure"}
     if group_by and grouped != non_measures:
@@ -329,9 +332,6 @@ def parse_sql(sql: str) -> Template:
     missing = used_tables - set(tables)
     if missing:
         raise ApiDefinitionError(f"members of {sorted(missing)[0]} are used but it is not in FROM")
-    for kind, m, _, _ in items:
-        if "." not in m:
-            raise ApiDefinitionError(f"{m!r}: select members as <table>.<member>")
     return Template(
         measures=tuple(m for k, m, _, _ in items if k == "measure"),
         dimensions=tuple(m for k, m, _, _ in items if k == "dimension"),
