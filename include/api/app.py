@@ -266,6 +266,23 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     from include.api import routes
 
     routes.register(app, state)
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            spec = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            spec.setdefault("components", {})["securitySchemes"] = {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "description": "a JWT (HS256 or RS256) or an API key"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}}
+            for path, ops in spec["paths"].items():
+                if path not in PUBLIC_PATHS:
+                    for op in ops.values():
+                        op["security"] = [{"bearerAuth": []}, {"apiKey": []}]
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi
     app.add_middleware(Gate, state=state)
     return app
 

@@ -106,6 +106,13 @@ def _int(doc: dict, key: str, where: str, *, required: bool = True, minimum: int
     return value
 
 
+def _seconds(doc: dict, key: str, where: str) -> float:
+    value = doc.get(key)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise GroupsError(f"{where}: {key} must be a number of seconds > 0 (got {value!r})")
+    return float(value)
+
+
 def _windows(doc: Any, where: str, *, concurrent: bool, required: bool = True) -> RateLimits:
     if not isinstance(doc, dict):
         raise GroupsError(f"{where}: expected a mapping of limits")
@@ -159,7 +166,7 @@ def parse(doc: Any, source: str = "user_groups.yml") -> UserGroups:
         raise GroupsError(f"{source}: defaults.perEndpoint must map endpoint -> requests per minute")
     defaults = Defaults(
         max_rows=_int(d, "maxRowsPerQuery", f"{source}: defaults"),
-        query_timeout_s=float(_int(d, "queryTimeoutSeconds", f"{source}: defaults")),
+        query_timeout_s=_seconds(d, "queryTimeoutSeconds", f"{source}: defaults"),
         per_key=_windows(d.get("perApiKey") or {}, f"{source}: defaults.perApiKey", concurrent=False),
         per_endpoint={name: Window(_int(endpoint, name, f"{source}: defaults.perEndpoint"), 60) for name in endpoint},
         per_address=_windows(d.get("perAddress") or {}, f"{source}: defaults.perAddress", concurrent=False),
