@@ -23,7 +23,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from graphql import FieldNode, GraphQLError, OperationDefinitionNode, parse
 from graphql.error import GraphQLSyntaxError
-from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
+from strawberry.extensions import MaskErrors, MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.scalars import JSON
 
 from include.api.app import ServiceState, audit_of, encode, json_body, load_response, principal_of
@@ -127,8 +127,12 @@ class Query:
                                                   resetAt=r.get("resetAt"), used=r.get("used")) if rate else None)
 
 
-schema = strawberry.Schema(query=Query, extensions=[QueryDepthLimiter(max_depth=MAX_DEPTH),
-                                                    MaxAliasesLimiter(max_alias_count=15)])
+INTERNAL = "internal error; the audit line has the request id"
+# an unexpected exception's text (a stack detail, SQL) never reaches the caller
+schema = strawberry.Schema(query=Query, extensions=[
+    QueryDepthLimiter(max_depth=MAX_DEPTH), MaxAliasesLimiter(max_alias_count=15),
+    MaskErrors(should_mask_error=lambda e: e.original_error is not None
+               and not isinstance(e.original_error, GraphQLError), error_message=INTERNAL)])
 
 
 def _cost(document) -> int:
@@ -150,6 +154,8 @@ def _cost(document) -> int:
 def _error_status(errors) -> int:
     statuses = [(e.extensions or {}).get("status") for e in errors]
     statuses = [s for s in statuses if isinstance(s, int)]
+    if any(e.message == INTERNAL for e in errors):
+        return 500
     return max(statuses) if statuses else 400
 
 
@@ -166,7 +172,7 @@ def register(app: FastAPI, state: ServiceState, path: str, include: bool) -> Non
             raise bad_request("a GraphQL request is {\"query\": \"...\", \"variables\": {...}}")
         if body.get("variables") is not None and not isinstance(body["variables"], dict):
             raise bad_request("variables must be an object")
-        audit_of(request)["query"] = None
+        audit_of(request)["query"] = []
         try:
             document = parse(body["query"])
         except GraphQLSyntaxError as exc:

@@ -36,10 +36,10 @@ def transactions() -> list[dict]:
     rows = []
     n = 0
     for acct in range(1, CUSTOMERS + 1):
-        for k in range(6):
+        for k in range(9):   # on each channel: one credit, two debits
             n += 1
             rows.append(base.transaction(n, acct=acct, txn_type="Debit" if k % 3 else "Credit",
-                                         channel=CHANNELS[(acct + k) % 3], amount=f"{100 + 7 * n}.50",
+                                         channel=CHANNELS[(acct + k // 3) % 3], amount=f"{100 + 7 * n}.50",
                                          txn_status="Failed" if n % 17 == 0 else "Success"))
     return rows
 
