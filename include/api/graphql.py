@@ -135,20 +135,27 @@ schema = strawberry.Schema(query=Query, extensions=[
                and not isinstance(e.original_error, GraphQLError), error_message=INTERNAL)])
 
 
-def _cost(document) -> int:
-    def walk(selection_set) -> int:
-        total = 0
+def _cost_and_depth(document) -> tuple[int, int]:
+    """(cost, depth) of every operation and fragment, introspection fields included (strawberry's
+    depth limiter skips them; a deep introspection query must not pass either)."""
+    def walk(selection_set, depth: int) -> tuple[int, int]:
+        cost, deepest = 0, depth
         for sel in selection_set.selections if selection_set else []:
+            child = getattr(sel, "selection_set", None)
             if isinstance(sel, FieldNode):
-                total += LOAD_COST if sel.name.value == "load" else 1
-                total += walk(sel.selection_set)
-            elif getattr(sel, "selection_set", None) is not None:
-                total += walk(sel.selection_set)
-        return total
+                cost += LOAD_COST if sel.name.value == "load" else 1
+                c, d = walk(child, depth + 1)
+            else:
+                c, d = walk(child, depth)
+            cost, deepest = cost + c, max(deepest, d)
+        return cost, deepest
 
-    return sum(walk(d.selection_set) for d in document.definitions if isinstance(d, OperationDefinitionNode)) + \
-        sum(walk(d.selection_set) for d in document.definitions if not isinstance(d, OperationDefinitionNode)
-            and getattr(d, "selection_set", None) is not None)
+    total, deepest = 0, 0
+    for definition in document.definitions:
+        if getattr(definition, "selection_set", None) is not None:
+            c, d = walk(definition.selection_set, 0)
+            total, deepest = total + c, max(deepest, d)
+    return total, deepest
 
 
 def _error_status(errors) -> int:
@@ -178,7 +185,9 @@ def register(app: FastAPI, state: ServiceState, path: str, include: bool) -> Non
         except GraphQLSyntaxError as exc:
             return _reply({"data": None, "errors": [{"message": exc.message,
                                                      "extensions": {"code": "GRAPHQL_PARSE_FAILED"}}]}, 400)
-        cost = _cost(document)
+        cost, depth = _cost_and_depth(document)
+        if depth > MAX_DEPTH:
+            raise ApiError(400, "QUERY_TOO_DEEP", f"query depth {depth} is over the maximum {MAX_DEPTH}")
         if cost > MAX_COST:
             raise ApiError(400, "QUERY_TOO_COMPLEX", f"query cost {cost} is over the maximum {MAX_COST} "
                                                      f"(each load costs {LOAD_COST}, other fields 1)")

@@ -171,9 +171,15 @@ def parse_load(body: Any, members: dict[str, Member], group: UserGroup, claims: 
     for m in measures:
         member(m, ("measure",))
     for d in dimensions:
-        member(d, ("dimension", "time"))
+        m = member(d, ("dimension", "time"))
+        if m.kind == "time":
+            raise bad_request(f"{d!r} is a time dimension: query it in timeDimensions with a granularity",
+                              "WRONG_MEMBER_KIND")
     tds = []
-    for i, td in enumerate(body.get("timeDimensions") or []):
+    raw_tds = body.get("timeDimensions") or []
+    if not isinstance(raw_tds, list):
+        raise bad_request("'timeDimensions' must be a list")
+    for i, td in enumerate(raw_tds):
         where = f"timeDimensions[{i}]"
         if not isinstance(td, dict) or set(td) - {"dimension", "granularity", "dateRange", "compareDateRange"}:
             raise bad_request(f"{where}: expected {{dimension, granularity, dateRange}}")
