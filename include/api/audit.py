@@ -62,10 +62,11 @@ def usage_report(directory: Path, since: str | None = None) -> dict:
         return {"calls": 0, "by_group_endpoint": [], "refusals": [], "files": []}
     con = duckdb.connect()
     try:
-        con.execute("create view audit as select * from read_json(?, format='newline_delimited', "
-                    "union_by_name=true, columns={ts: 'TIMESTAMPTZ', caller: 'VARCHAR', \"group\": 'VARCHAR', "
+        paths = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+        con.execute(f"create view audit as select * from read_json([{paths}], format='newline_delimited', "
+                    "columns={ts: 'TIMESTAMPTZ', caller: 'VARCHAR', \"group\": 'VARCHAR', "
                     "endpoint: 'VARCHAR', status: 'INTEGER', error: 'VARCHAR', rows: 'BIGINT', "
-                    "latency_ms: 'DOUBLE'})", [[str(f) for f in files]])
+                    "latency_ms: 'DOUBLE'})")
         where = "where ts >= cast(? as timestamptz)" if since else ""
         args = [since] if since else []
         total = con.execute(f"select count(*) from audit {where}", args).fetchone()[0]

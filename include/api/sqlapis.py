@@ -487,9 +487,10 @@ def load_definition(path: Path, max_rows: int, groups: set[str]) -> ApiDefinitio
         unknown = set(allowed) - groups
         if unknown:
             raise ApiDefinitionError(f"{where}: allowedGroups names unknown group {sorted(unknown)[0]}")
-    row_limit = int(doc.get("rowLimit") or max_rows)
-    if not 1 <= row_limit <= max_rows:
-        raise ApiDefinitionError(f"{where}: rowLimit must be between 1 and {max_rows}")
+    row_limit = doc.get("rowLimit", max_rows)
+    if isinstance(row_limit, bool) or not isinstance(row_limit, int) or row_limit < 1:
+        raise ApiDefinitionError(f"{where}: rowLimit must be a whole number >= 1")
+    row_limit = min(row_limit, max_rows)   # never above the service's cap (maxRowsPerQuery)
     ttl = int((doc.get("cache") or {}).get("ttlSeconds", 300))
     return ApiDefinition(name=path.stem, url_path=url, description=str(doc.get("description") or ""),
                          source=str(doc.get("source") or ""), template=template, params=params,

@@ -54,11 +54,14 @@ def clear_sql(built, sql: str, params=None):
         return con.execute(sql, params or []).fetchall()
 
 
-def groups_file(path: Path, **defaults) -> Path:
-    """The project's user_groups.yml plus one group per governance role; ``defaults`` overrides."""
+def groups_file(path: Path, rate_limits: dict | None = None, **defaults) -> Path:
+    """The project's user_groups.yml plus one group per governance role; ``defaults`` and
+    ``rate_limits`` (group -> rateLimits fields) override."""
     doc = yaml.safe_load((PACKAGE_DIR / "user_groups.yml").read_text())
     doc = copy.deepcopy(doc)
     doc["defaults"].update(defaults)
+    for group in doc["userGroups"]:
+        group["rateLimits"].update((rate_limits or {}).get(group["name"], {}))
     for name, tags in ROLE_GROUPS.items():
         doc["userGroups"].append({"name": name, "description": f"test group for {tags or 'no role'}",
                                   "api_scopes": ["data", "graphql", "meta", "sql"], "userTags": tags,

@@ -51,7 +51,8 @@ def test_two_replicas_share_the_windows_and_the_slots_through_redis(redis_url, s
         def call(i):
             return (ca if i % 2 else cb).get("/debit_credit_ratio_api", headers=headers)
 
-        with ThreadPoolExecutor(10) as pool:
+        # 8 clients: under the viewer's 10 slots (a slot is freed just after the response is sent)
+        with ThreadPoolExecutor(8) as pool:
             results = list(pool.map(call, range(130)))
         assert sum(r.status_code == 200 for r in results) == 100     # viewer: 100 per minute, across replicas
         assert sum(r.status_code == 429 for r in results) == 30

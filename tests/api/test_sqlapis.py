@@ -83,7 +83,7 @@ def _definition(tmp_path: Path, yaml_text: str, sql: str | None = "select custom
 @pytest.mark.parametrize("yaml_text, message", [
     ("urlPath: /v2/load\n", "outside /v2/"),
     ("urlPath: /x\nallowedGroups: [root]\n", "unknown group root"),
-    ("urlPath: /x\nrowLimit: 20000\n", "rowLimit must be between 1 and 10000"),
+    ("urlPath: /x\nrowLimit: 0\n", "rowLimit must be a whole number >= 1"),
     ("urlPath: /x\nrequest: [{fieldName: a, type: blob}]\n", "type must be one of"),
     ("urlPath: /x\nrequest: [{fieldName: 'a b'}]\n", "fieldName must be"),
     ("urlPath: /x\nrequest: [{fieldName: a, fieldIn: header}]\n", "only query parameters"),
@@ -94,6 +94,10 @@ def test_definition_mistakes_name_the_file(tmp_path, yaml_text, message):
     with pytest.raises((ApiDefinitionError, ApiError)) as exc:
         load_definition(_definition(tmp_path, yaml_text), 10000, GROUPS)
     assert message in str(exc.value)
+
+
+def test_a_row_limit_above_the_service_cap_is_capped(tmp_path):
+    assert load_definition(_definition(tmp_path, "urlPath: /x\nrowLimit: 20000\n"), 10000, GROUPS).row_limit == 10000
 
 
 def test_an_undeclared_parameter_in_the_sql_is_refused(tmp_path):
