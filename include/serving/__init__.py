@@ -211,6 +211,9 @@ def publish(warehouse_path: str | os.PathLike, run_id: str, logical_date: date |
         _switch_pointer(base, copy)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        cur = current(base)
+        if (base / name).exists() and (cur is None or cur.copy_id != name):
+            shutil.rmtree(base / name, ignore_errors=True)   # renamed but never made current
         raise
     prune(base, keep=keep)
     return copy

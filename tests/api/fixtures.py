@@ -7,7 +7,7 @@ from tests.dbt import fixtures as base
 
 DAY = base.DAY1
 ZONES = {"North": [("Delhi", "Delhi", "Connaught Place"), ("Chandigarh", "Punjab", "Sector 17")],
-         "South": [("Chennai", "Tamil Nadu", "T Nagar"), ("Bengaluru", "Karnataka", "MG Road")],
+         "South": [("Chennai", "Tamil Nadu", "T Nagar"), ("Bengaluru", "Karnataka", "Brigade Road")],
          "West": [("Mumbai", "Maharashtra", "Mumbai Fort"), ("Pune", "Maharashtra", "Shivaji Nagar")]}
 CHANNELS = ("Mobile", "Web", "POS")
 CUSTOMERS = 36
