@@ -246,15 +246,25 @@ def _build(warehouse: Path, out: Path, models, policy_set) -> tuple[list[str], d
             _create(con, main, schema, alias, _select(public, types, source))
             for role_schema, user_tags in audiences:
                 decisions = decide(policy_set, user_tags, columns)
+                governed = any(d.reason != "untagged" for d in decisions.values())
+                con.execute(f"create schema if not exists {quote(main)}.{quote(role_schema)}")
+                if not governed:
+                    # nothing to mask (transactions, accounts ...): the role reads the base table, no
+                    # second copy of its rows
+                    con.execute(f"create view {quote(main)}.{quote(role_schema)}.{quote(alias)} as select "
+                                f"{', '.join(quote(c) for c in decisions)} from {quote(schema)}.{quote(alias)}")
+                    role_schemas.setdefault(role_schema, "main")
+                    continue
                 clear = any(d.reason != "untagged" and d.treatment.operator == "pass_through" for d in decisions.values())
                 # the role's rows are materialised (computed from the clear warehouse values) in a
                 # storage schema, clear ones in the pii file; the role schema itself holds views,
                 # as in the warehouse, so readers and the semantic layer see the same shape
                 store_catalog, store_schema = (PII_CATALOG, role_schema) if clear else (main, f"_{role_schema}")
                 _create(con, store_catalog, store_schema, alias, _select(decisions, types, source))
-                con.execute(f"create schema if not exists {quote(main)}.{quote(role_schema)}")
-                con.execute(f"create view {quote(main)}.{quote(role_schema)}.{quote(alias)} as select * from "
-                            f"{quote(store_catalog)}.{quote(store_schema)}.{quote(alias)}")
+                # within the file unqualified (a copy opened under another file name still resolves)
+                target = f"{quote(store_schema)}.{quote(alias)}" if store_catalog == main else \
+                    f"{quote(store_catalog)}.{quote(store_schema)}.{quote(alias)}"
+                con.execute(f"create view {quote(main)}.{quote(role_schema)}.{quote(alias)} as select * from {target}")
                 role_schemas[role_schema] = "pii" if clear or role_schemas.get(role_schema) == "pii" else "main"
             relations.append(f"{schema}.{alias}")
         con.execute("detach wh")
