@@ -21,6 +21,7 @@ from metadata.generated.schema.api.data.createAPIEndpoint import CreateAPIEndpoi
 from metadata.generated.schema.api.services.createApiService import CreateApiServiceRequest
 from metadata.generated.schema.entity.data.apiEndpoint import ApiRequestMethod
 from metadata.generated.schema.entity.services.apiService import ApiConnection, ApiServiceType
+from metadata.generated.schema.entity.services.connections.api.openAPISchemaURL import OpenAPISchemaURL
 from metadata.generated.schema.entity.services.connections.api.restConnection import RestConnection, RestType
 from metadata.generated.schema.type.apiSchema import APISchema
 from metadata.generated.schema.type.schema import DataTypeTopic, FieldModel, SchemaType
@@ -376,7 +377,8 @@ class CatalogPusher:
         svc, domain = api["service"], [self.dp["domain"]["name"]]
         service = self.om.create_or_update(CreateApiServiceRequest(
             name=svc["name"], serviceType=ApiServiceType.Rest, description=svc["description"],
-            connection=ApiConnection(config=RestConnection(type=RestType.Rest, openAPISchemaURL=svc["openapi"])),
+            connection=ApiConnection(config=RestConnection(
+                type=RestType.Rest, openAPISchemaConnection=OpenAPISchemaURL(openAPISchemaURL=svc["openapi"]))),
             owners=self.owners, domains=domain))
         self.result.add("api_services")
         for coll in api["collections"]:

@@ -248,7 +248,7 @@ def test_test_case_names_are_stable_across_runs():
 def test_the_data_api_is_an_api_service_with_collections_endpoints_schemas_and_lineage(pushed):
     (svc,) = bodies(pushed.fake, "PUT", "services/apiServices")[-1:]
     assert svc["name"] == "fsdp-data-api" and svc["serviceType"] == "Rest"
-    assert svc["connection"]["config"]["openAPISchemaURL"].endswith("/openapi.json")
+    assert svc["connection"]["config"]["openAPISchemaConnection"]["openAPISchemaURL"].endswith("/openapi.json")
     collections = {b["name"]: b for b in bodies(pushed.fake, "PUT", "apiCollections")}
     assert set(collections) == {"market-place-v2", "apis-from-files"}
     endpoints = {b["name"]: b for b in bodies(pushed.fake, "PUT", "apiEndpoints")}
