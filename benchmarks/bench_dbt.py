@@ -41,6 +41,9 @@ from tests.conftest import AzuriteProcess, _free_port  # noqa: E402  (a real Azu
 from tests.dbt.dbt_runner import Warehouse  # noqa: E402
 
 FIRST_DAY = date(2026, 11, 20)
+MARKETPLACE = {"customers", "transactions", "customer_holdings", "customer_archetypes", "customer_spend_segments",
+               "metricflow_time_spine"}
+MARKETPLACE_TESTS = tuple(f"_{m}_" for m in MARKETPLACE) + tuple(f".{m}_" for m in MARKETPLACE)
 TABLES = {
     "customers raw": "fs_accelerator.customer_overview_raw",
     "customers dp": "fs_accelerator.customer_overview_dp",
@@ -71,6 +74,48 @@ def slowest(warehouse: Warehouse, n: int = 6) -> str:
     return ", ".join(f"{r['unique_id'].split('.')[-1]} {r['execution_time']:.1f}s" for r in top)
 
 
+def marketplace_share(warehouse: Warehouse) -> tuple[float, float]:
+    """(seconds of the market-place nodes, seconds of every node) in the last build's run_results."""
+    results = warehouse.run_results()["results"]
+    ids = {r["unique_id"] for r in results}
+    mine = sum(r["execution_time"] for r in results if r["unique_id"].split(".")[-1] in MARKETPLACE
+               or (r["unique_id"].startswith("test.") and any(m in r["unique_id"] for m in MARKETPLACE_TESTS)))
+    return mine, sum(r["execution_time"] for r in results) if ids else 0.0
+
+
+def semantic_figures(warehouse: Warehouse) -> dict:
+    """Role views + saved-query exports (the DAG's steps after the marts), then the market place's
+    question through the Python interface: cold (engine + plan), warm (cached plan), per role."""
+    from include.governance.views import apply_role_views
+    from include.semantic import Query, SemanticLayer
+    from include.semantic.exports import publish_exports
+
+    out = {}
+    started = time.perf_counter()
+    apply_role_views(warehouse.duckdb_path, warehouse.target_path / "manifest.json")
+    out["role views"] = time.perf_counter() - started
+    started = time.perf_counter()
+    publish_exports(warehouse.duckdb_path, warehouse.target_path / "semantic_manifest.json")
+    out["saved-query exports"] = time.perf_counter() - started
+    q = Query(measures=["transactions.debit_to_credit_ratio"],
+              dimensions=["customers.zone", "customers.city", "customers.branch_name", "transactions.channel"])
+    with SemanticLayer(warehouse.duckdb_path, warehouse.target_path / "semantic_manifest.json") as sl:
+        for label, role in (("dtc query, cold, no role", None), ("dtc query, warm, no role", None),
+                            ("dtc query, cold, role_public", "role_public"), ("dtc query, warm, role_public", "role_public")):
+            cpu, started = time.process_time(), time.perf_counter()
+            rows = len(sl.run(q, role=role).rows)
+            out[label] = time.perf_counter() - started
+            out[label + " cpu"] = time.process_time() - cpu
+        out["dtc rows"] = rows
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            sl.run(q, role="role_public")
+            times.append(time.perf_counter() - started)
+        out["dtc query, warm, role_public, best of 5"] = min(times)
+    return out
+
+
 def counts(warehouse: Warehouse) -> dict:
     return {label: warehouse.query(f"select count(*) from {table}")[0][0] for label, table in TABLES.items()}
 
@@ -96,8 +141,10 @@ def run_size(customers: int, store: str, work: Path) -> list[dict]:
         gen = mockgen(["generate", "--date", FIRST_DAY.isoformat(), "--customers", str(customers),
                        "--transactions", str(10 * customers), *target_args], env)
         full = timed_build(warehouse)
+        mine, total = marketplace_share(warehouse)
         rows.append({"customers": customers, "phase": "full build", "seconds": full, "generate_s": gen,
-                     "rows": counts(warehouse), "slowest": slowest(warehouse)})
+                     "rows": counts(warehouse), "slowest": slowest(warehouse),
+                     "marketplace": (mine, total), "semantic": semantic_figures(warehouse)})
         # every landed row is read exactly once (DuckDB 1.0 read one phantom all-null row out of
         # the 10M-row landing; 1.4 and 2.0 do not)
         landed = {"customers raw": customers, "transactions raw": 10 * customers}
@@ -146,6 +193,13 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"    {label:<22} {'every landed row read once' if landed == read else 'MISMATCH'}"
                           f" ({landed:,} landed, {read:,} in raw)")
                 print(f"    slowest nodes: {row['slowest']}", flush=True)
+                if "marketplace" in row:
+                    mine, total = row["marketplace"]
+                    print(f"    market-place marts and their tests: {mine:.1f} s of {total:.1f} s node time "
+                          f"(+{mine / max(total - mine, 1e-9):.0%} over the produce side)")
+                    for label, value in row["semantic"].items():
+                        print(f"    {label:<42} {value:8.3f}" + ("" if "rows" in label else " s"))
+                    print(f"    load average {os.getloadavg()[0]:.2f}, process CPU {time.process_time():.1f} s", flush=True)
     finally:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)

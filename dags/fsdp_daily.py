@@ -11,7 +11,9 @@ the dbt docs shown in this UI (**Browse > dbt Docs (FSDP data product)**).
 | `landing_inventory` | reads what is landed for the date (each landing's `_manifest.json`): rows per entity. Runs when landing was skipped. |
 | `dbt` | the dbt project (Astronomer Cosmos): one task per model, snapshot and seed, each followed by its dbt tests, so a failing test stops exactly the models that depend on it. |
 | `quality_gate` | Soda checks (`include/quality/checks/`, one file per product table) and column profiles; a failed fail-level check fails the run here, before anything is published; warnings are recorded. Results: `reports/quality/<date>/` (JSON) and the `quality.check_results` / `quality.column_profiles` tables. |
+| `marketplace` | the market place's consumer marts (dbt tag `marketplace`: customers, transactions, archetypes, spend segments, time spine), one task per model and test like `dbt`, built only from data that passed the gate. |
 | `apply_role_views` | (re)creates the governance views, one schema per role (`include/governance`): masked PII per the masking policies. |
+| `semantic_layer` | the MetricFlow semantic layer (`include/semantic`): every saved query (one per dashboard chart and data API) compiled for every role and its export table written to `marketplace_exports`. |
 | `publish_serving_copy` | publishes the read-only serving copy the data API and dashboards read (`include/serving`): product and market-place tables with PII in the public treatment, one schema per governance role, clear PII only in a separate owner-only file; switched atomically, old copies pruned. Only after the quality gate passed. |
 | `publish_data_product` | verifies every product table exists and has rows, writes the run report, and updates the product's Airflow **Assets** (`fs_accelerator.*`), which schedule `fsdp_product_health`. |
 | `publish_dbt_docs` | `dbt docs generate` for the warehouse as built, published atomically for the UI. |
@@ -103,6 +105,14 @@ def fsdp_daily():
         return apply(settings.duckdb_path(), settings.dbt_manifest_path())
 
     @task(pool=settings.DUCKDB_POOL)
+    def semantic_layer() -> dict:
+        from include.pipeline.dbt import release_dbt_duckdb
+        from include.semantic.exports import publish_exports
+
+        release_dbt_duckdb()
+        return publish_exports(settings.duckdb_path(), settings.dbt_target_dir() / "semantic_manifest.json")
+
+    @task(pool=settings.DUCKDB_POOL)
     def publish_serving_copy(quality: dict, logical_date=None, dag_run=None) -> dict:
         from include import serving
 
@@ -133,9 +143,11 @@ def fsdp_daily():
                                dag=dag)
 
     landed = landing_inventory()
-    dbt = DbtTaskGroup(group_id="dbt", **task_group_kwargs())
+    dbt = DbtTaskGroup(group_id="dbt", **task_group_kwargs(exclude=["tag:marketplace"]))
+    marketplace = DbtTaskGroup(group_id="marketplace", **task_group_kwargs(select=["tag:marketplace"]))
     gate = quality_gate()
-    (land_mock_data() >> landed >> dbt >> gate >> apply_role_views() >> publish_serving_copy(gate)
+    (land_mock_data() >> landed >> dbt >> gate >> marketplace >> apply_role_views() >> semantic_layer()
+     >> publish_serving_copy(gate)
      >> publish_data_product(landed) >> publish_dbt_docs() >> publish_catalog())
 
 

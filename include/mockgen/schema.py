@@ -148,4 +148,23 @@ TRANSACTIONS = Entity(
     ),
 )
 
-ENTITIES: dict[str, Entity] = {e.name: e for e in (CUSTOMERS, CUSTOMER_UPDATES, PRODUCTS, ACCOUNTS, TRANSACTIONS)}
+CAMPAIGN_EVENTS = Entity(
+    "campaign_events", ("event_id",), None,
+    "One row per campaign event: a customer reaching a stage of a credit-card cross-sell campaign; events are "
+    "immutable, so event_id alone identifies a row.",
+    (
+        Column("event_id", "string", "Event id: E + logical date (YYYYMMDD) + 10 digits."),
+        Column("cust_id", "string", "Customer the campaign reached (customers.cust_id)."),
+        Column("campaign_id", "string", "Campaign id, XSELL-CC-YYYY-MM: one credit-card cross-sell campaign per "
+               "calendar month."),
+        Column("campaign_name", "string", "Name of the campaign."),
+        Column("product_id", "string", "Product offered (products.product_id), a credit card."),
+        Column("stage", "string", "Customer Reached, Explored Product, Started to Apply, Engagement, Completed "
+               "Application, KYC or Onboarded (in this order)."),
+        Column("stage_ts", "timestamp", "When the customer reached the stage (UTC), within the logical day."),
+        Column("channel", "string", "Email, SMS, Mobile App, Web, Branch or Call Centre."),
+    ),
+)
+
+ENTITIES: dict[str, Entity] = {e.name: e for e in (CUSTOMERS, CUSTOMER_UPDATES, PRODUCTS, ACCOUNTS, TRANSACTIONS,
+                                                   CAMPAIGN_EVENTS)}

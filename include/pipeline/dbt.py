@@ -101,10 +101,12 @@ def release_dbt_duckdb(*_args, **_kwargs) -> None:
             log.debug("closing dbt-duckdb's environment failed", exc_info=True)
 
 
-def task_group_kwargs() -> dict:
+def task_group_kwargs(select: list[str] | None = None, exclude: list[str] | None = None) -> dict:
     """Keyword arguments of the Cosmos DbtTaskGroup: every model, seed, snapshot and test is an
     Airflow task (tests right after their model, TestBehavior.AFTER_EACH), run by the venv's dbt
-    (ExecutionMode.LOCAL), each in the one-slot DuckDB pool.
+    (ExecutionMode.LOCAL), each in the one-slot DuckDB pool. ``select`` / ``exclude``: dbt
+    selectors of the group's nodes (the DAG builds the market-place marts, tag:marketplace, in a
+    group of their own after the quality gate).
 
     Cosmos reads the manifest when the group is built (parse time: one JSON file, no dbt run)."""
     from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
@@ -136,6 +138,8 @@ def task_group_kwargs() -> dict:
         ),
         "render_config": RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
+            select=list(select or []),
+            exclude=list(exclude or []),
             test_behavior=TestBehavior.AFTER_EACH,
             # a test over several models (e.g. raw = accepted + rejected) becomes its own task after
             # all of them, instead of running with its first model before the others exist

@@ -33,7 +33,7 @@ class ProductTable:
 # the dbt marts tagged data_product (dbt_project/models/marts), the seed's *_dp tables
 PRODUCT_TABLES: tuple[ProductTable, ...] = tuple(
     ProductTable(settings.PRODUCT_SCHEMA, name)
-    for name in ("customer_overview_dp", "account_dp", "product_dp", "transaction_dp"))
+    for name in ("customer_overview_dp", "account_dp", "product_dp", "transaction_dp", "campaign_event_dp"))
 
 
 def assets():

@@ -32,6 +32,7 @@ ENTITY_MODELS = {
     "products": EntityModels("product_raw", "product_rejected"),
     "accounts": EntityModels("account_raw", "account_rejected"),
     "transactions": EntityModels("transaction_raw", "transaction_rejected"),
+    "campaign_events": EntityModels("campaign_event_raw", "campaign_event_rejected"),
 }
 
 

@@ -45,8 +45,8 @@ def test_blob_io_tasks_retry_with_exponential_backoff(dagbag_report):
 
 def test_every_task_touching_duckdb_runs_in_the_one_slot_pool(dagbag_report):
     tasks = dagbag_report["dags"]["fsdp_daily"]["tasks"]
-    duckdb_tasks = [t for t in tasks if t.startswith("dbt.")] + [
-        "apply_role_views", "publish_serving_copy", "publish_data_product", "publish_dbt_docs"]
+    duckdb_tasks = [t for t in tasks if t.startswith(("dbt.", "marketplace."))] + [
+        "apply_role_views", "semantic_layer", "publish_serving_copy", "publish_data_product", "publish_dbt_docs"]
     assert len(duckdb_tasks) > 3
     assert {t: tasks[t]["pool"] for t in duckdb_tasks if tasks[t]["pool"] != POOL} == {}
     health = dagbag_report["dags"]["fsdp_product_health"]["tasks"]
@@ -60,7 +60,11 @@ def test_every_dbt_model_and_test_is_a_task(dagbag_report, dag_env):
     models = {n["name"] for n in manifest["nodes"].values()
               if n["resource_type"] == "model" and n["package_name"] == "fsdp"}
     tasks = set(dagbag_report["dags"]["fsdp_daily"]["tasks"])
-    assert {m for m in models if f"dbt.{m}.run" not in tasks} == set()
+    assert {m for m in models if f"dbt.{m}.run" not in tasks and f"marketplace.{m}.run" not in tasks} == set()
+    # the market place's marts build after the quality gate, the produce side before it
+    marketplace = {m for m in models if f"marketplace.{m}.run" in tasks}
+    assert {"customers", "transactions", "customer_archetypes"} <= marketplace
+    assert "customer_overview_dp" not in marketplace
     # tests run after their model (TestBehavior.AFTER_EACH)
     tests = [t for t in tasks if t.endswith(".test")]
     assert tests
@@ -78,8 +82,12 @@ def test_pipeline_order_lands_then_dbt_then_publishes_then_docs(dagbag_report):
     assert tasks["landing_inventory"]["upstream"] == ["land_mock_data"]
     assert all("landing_inventory" in t["upstream"] for t_id, t in tasks.items()
                if t_id.startswith("dbt.") and not any(u.startswith("dbt.") for u in t["upstream"]))
-    assert tasks["publish_serving_copy"]["upstream"] == ["apply_role_views", "quality_gate"]
+    assert tasks["publish_serving_copy"]["upstream"] == ["quality_gate", "semantic_layer"]
     assert tasks["publish_data_product"]["upstream"] == ["landing_inventory", "publish_serving_copy"]
+    assert tasks["semantic_layer"]["upstream"] == ["apply_role_views"]
+    firsts = [t_id for t_id, t in tasks.items() if t_id.startswith("marketplace.")
+              and not any(u.startswith("marketplace.") for u in t["upstream"])]
+    assert firsts and all(tasks[t]["upstream"] == ["quality_gate"] for t in firsts)
     assert tasks["publish_dbt_docs"]["upstream"] == ["publish_data_product"]
 
 

@@ -1,6 +1,6 @@
 {#- The wide customers mart: one row per customer of the data product (cust_id), the descriptive
     dimensions the market place names (zone, city, branch, state, segment, risk, affluence) and
-    the customer's product holdings. PII columns are carried with the same governance tags as
+    the customer's product holdings, cross-sell archetype and latest spend segment. PII columns are carried with the same governance tags as
     customer_overview_dp (TW.mask, TW.dob), so the role views mask them here too. -#}
 {{ config(materialized='table') }}
 
@@ -10,29 +10,24 @@ customers as (
     select * from {{ ref('customer_overview_dp') }}
 ),
 
-accounts as (
-    select * from {{ ref('account_dp') }}
-),
-
-products as (
-    select product_id, product_type from {{ ref('product_dp') }}
-),
-
 holdings as (
-    select
-        accounts.cust_id,
-        count(*) as accounts_held,
-        count(distinct accounts.product_id) as products_held,
-        sum(case when products.product_type = 'Credit Card' then 1 else 0 end) as credit_cards_held,
-        sum(case when products.product_type = 'Credit Card' then accounts.credit_limit end) as card_credit_limit,
-        sum(case when products.product_type = 'Credit Card' then accounts.current_balance end) as card_balance,
-        sum(case when products.product_type in ('Savings Account', 'Current Account', 'Fixed Deposit')
-            then accounts.current_balance else 0 end) as deposit_balance,
-        sum(case when products.product_type in ('Personal Loan', 'Home Loan') then 1 else 0 end) as loans_held
-    from accounts
-    left join products
-        on accounts.product_id = products.product_id
-    group by accounts.cust_id
+    select * from {{ ref('customer_holdings') }}
+),
+
+archetypes as (
+    select cust_id, cross_sell_archetype from {{ ref('customer_archetypes') }}
+),
+
+latest_spend as (
+    {#- the segment of the customer's latest month with spend -#}
+    select cust_id, spend_month, spend_segment
+    from (
+        select
+            cust_id, spend_month, spend_segment,
+            row_number() over (partition by cust_id order by spend_month desc) as month_rank
+        from {{ ref('customer_spend_segments') }}
+    ) as ranked
+    where month_rank = 1
 ),
 
 final as (
@@ -78,10 +73,17 @@ final as (
         holdings.card_balance,
         case when holdings.card_credit_limit > 0
             then cast(holdings.card_balance / holdings.card_credit_limit as double) end as card_utilisation,
-        coalesce(holdings.deposit_balance, 0) as deposit_balance
+        coalesce(holdings.deposit_balance, 0) as deposit_balance,
+        archetypes.cross_sell_archetype,
+        coalesce(latest_spend.spend_segment, 'No Spend') as spend_segment,
+        latest_spend.spend_month as spend_segment_month
     from customers
     left join holdings
         on customers.cust_id = holdings.cust_id
+    left join archetypes
+        on customers.cust_id = archetypes.cust_id
+    left join latest_spend
+        on customers.cust_id = latest_spend.cust_id
 )
 
 select * from final
