@@ -14,6 +14,7 @@ the dbt docs shown in this UI (**Browse > dbt Docs (FSDP data product)**).
 | `marketplace` | the market place's consumer marts (dbt tag `marketplace`: customers, transactions, archetypes, spend segments, time spine), one task per model and test like `dbt`, built only from data that passed the gate. |
 | `apply_role_views` | (re)creates the governance views, one schema per role (`include/governance`): masked PII per the masking policies. |
 | `semantic_layer` | the MetricFlow semantic layer (`include/semantic`): every saved query (one per dashboard chart and data API) compiled for every role and its export table written to `marketplace_exports`. |
+| `publish_serving_copy` | publishes the read-only serving copy the data API and dashboards read (`include/serving`): product and market-place tables with PII in the public treatment, one schema per governance role, clear PII only in a separate owner-only file; switched atomically, old copies pruned. Only after the quality gate passed. |
 | `publish_data_product` | verifies every product table exists and has rows, writes the run report, and updates the product's Airflow **Assets** (`fs_accelerator.*`), which schedule `fsdp_product_health`. |
 | `publish_dbt_docs` | `dbt docs generate` for the warehouse as built, published atomically for the UI. |
 | `publish_catalog` | pushes tables, tags, lineage, the data product and the quality results to OpenMetadata (`include/catalog`, own virtualenv); with no server configured it records what it would send to `.local/catalog/`. After the docs, because it reads the fresh `catalog.json`. |
@@ -111,6 +112,14 @@ def fsdp_daily():
         release_dbt_duckdb()
         return publish_exports(settings.duckdb_path(), settings.dbt_target_dir() / "semantic_manifest.json")
 
+    @task(pool=settings.DUCKDB_POOL)
+    def publish_serving_copy(quality: dict, logical_date=None, dag_run=None) -> dict:
+        from include import serving
+
+        copy = serving.publish(settings.duckdb_path(), dag_run.run_id, _day(logical_date, dag_run), quality,
+                               manifest_path=settings.dbt_manifest_path())
+        return copy.as_dict()
+
     @task(pool=settings.DUCKDB_POOL, outlets=product.assets())
     def publish_data_product(landed: dict[str, int], params=None, logical_date=None, dag_run=None) -> str:
         from include.pipeline.summary import publish_run_report
@@ -136,7 +145,9 @@ def fsdp_daily():
     landed = landing_inventory()
     dbt = DbtTaskGroup(group_id="dbt", **task_group_kwargs(exclude=["tag:marketplace"]))
     marketplace = DbtTaskGroup(group_id="marketplace", **task_group_kwargs(select=["tag:marketplace"]))
-    (land_mock_data() >> landed >> dbt >> quality_gate() >> marketplace >> apply_role_views() >> semantic_layer()
+    gate = quality_gate()
+    (land_mock_data() >> landed >> dbt >> gate >> marketplace >> apply_role_views() >> semantic_layer()
+     >> publish_serving_copy(gate)
      >> publish_data_product(landed) >> publish_dbt_docs() >> publish_catalog())
 
 

@@ -137,6 +137,18 @@ ensure_chromium() {
   $sudo apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 }
 
+# Debian's redis-server for the data API's shared rate-limit counters test (tests/api; skipped,
+# with the reason, when it cannot be installed).
+ensure_redis() {
+  if command -v redis-server >/dev/null 2>&1; then return 0; fi
+  if [ "$(id -u)" != 0 ] && ! command -v sudo >/dev/null 2>&1; then
+    echo "redis-server is missing: install it with apt-get install redis-server" >&2; return 1
+  fi
+  local sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  log "installing redis-server (Debian package)"
+  $sudo apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server >/dev/null
+}
+
 # ---- Catalog (OpenMetadata push; its own venv, see requirements-catalog.txt for why) ----
 CATALOG_VENV="$ROOT/.venv-catalog"
 

@@ -11,5 +11,7 @@ ensure_node_modules
 ensure_azurite
 # Debian's chromium for tests/e2e/test_browser.py (skipped, with the reason, when it cannot be installed)
 ensure_chromium || log "chromium could not be installed: the browser test will be skipped"
+# Debian's redis-server for tests/api's replicas test (skipped, with the reason, when it cannot be installed)
+ensure_redis || log "redis-server could not be installed: the Redis rate-limit test will be skipped"
 cd "$ROOT"
 exec "$VENV/bin/python" -m pytest "$@"

@@ -95,6 +95,7 @@ class CatalogPlan:
     profiles: list[ProfilePlan] = field(default_factory=list)
     dashboards: list[DashboardPlan] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    api: dict | None = None      # the data API (python -m include.api describe), endpoints' reads as dbt unique_ids
 
     def table_by_ref(self, ref: str) -> TablePlan:
         """The table a manifest reference (`model: x`, `source: landing.y`) names."""
@@ -336,9 +337,27 @@ def plan_quality(scans: list[dict], tables: dict[str, TablePlan], prefer_schema:
         sorted(profiles.values(), key=lambda p: (p.timestamp_ms, p.table))
 
 
+def plan_api(api: dict, tables: dict[str, TablePlan], warnings: list[str]) -> dict:
+    """The data API's description with each endpoint's ``reads.relations`` ("schema.table") resolved
+    to the dbt unique_ids the lineage edges start from."""
+    by_relation = {f"{t.schema}.{t.name}".lower(): uid for uid, t in tables.items()}
+    for coll in api.get("collections", []):
+        for ep in coll.get("endpoints", []):
+            reads = ep.setdefault("reads", {})
+            uids = []
+            for rel in reads.get("relations", []):
+                uid = by_relation.get(rel.lower())
+                if uid is None:
+                    warnings.append(f"API endpoint {ep['path']} reads {rel}, which the dbt manifest does not have")
+                else:
+                    uids.append(uid)
+            reads["tables"] = sorted(set(uids))
+    return api
+
+
 def build_plan(manifest_path: str | Path, catalog_path: str | Path | None = None,
                quality_path: str | Path | None = None,
-               dp_manifest_path: str | Path = DEFAULT_DP_MANIFEST) -> CatalogPlan:
+               dp_manifest_path: str | Path = DEFAULT_DP_MANIFEST, api_path: str | Path | None = None) -> CatalogPlan:
     """Read every input once and return the complete plan of what the catalog should hold."""
     dp = load_dp_manifest(dp_manifest_path)
     manifest = json.loads(Path(manifest_path).read_text())
@@ -355,6 +374,8 @@ def build_plan(manifest_path: str | Path, catalog_path: str | Path | None = None
     plan.checks, plan.profiles = plan_quality(load_soda_scans(quality_path), plan.tables,
                                               dp["warehouse"].get("product_schema", ""), plan.warnings)
     plan.dashboards = plan_dashboards(plan.tables, plan.warnings)
+    if api_path and Path(api_path).exists():
+        plan.api = plan_api(json.loads(Path(api_path).read_text()), plan.tables, plan.warnings)
     return plan
 
 

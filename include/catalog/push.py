@@ -18,6 +18,15 @@ from metadata.generated.schema.api.classification.createClassification import Cr
 from metadata.generated.schema.api.classification.createTag import CreateTagRequest
 from metadata.generated.schema.api.data.createChart import CreateChartRequest
 from metadata.generated.schema.api.data.createDashboard import CreateDashboardRequest
+from metadata.generated.schema.api.data.createAPICollection import CreateAPICollectionRequest
+from metadata.generated.schema.api.data.createAPIEndpoint import CreateAPIEndpointRequest
+from metadata.generated.schema.api.services.createApiService import CreateApiServiceRequest
+from metadata.generated.schema.entity.data.apiEndpoint import ApiRequestMethod
+from metadata.generated.schema.entity.services.apiService import ApiConnection, ApiServiceType
+from metadata.generated.schema.entity.services.connections.api.openAPISchemaURL import OpenAPISchemaURL
+from metadata.generated.schema.entity.services.connections.api.restConnection import RestConnection, RestType
+from metadata.generated.schema.type.apiSchema import APISchema
+from metadata.generated.schema.type.schema import DataTypeTopic, FieldModel, SchemaType
 from metadata.generated.schema.api.data.createDatabase import CreateDatabaseRequest
 from metadata.generated.schema.api.data.createDatabaseSchema import CreateDatabaseSchemaRequest
 from metadata.generated.schema.api.data.createPipeline import CreatePipelineRequest
@@ -162,6 +171,15 @@ def ref(entity: Any, kind: str) -> EntityReference:
     return EntityReference(id=entity.id, type=kind)
 
 
+def api_schema(fields: list[dict]) -> APISchema | None:
+    """An endpoint's request or response fields as OpenMetadata's JSON API schema."""
+    def field_model(f: dict) -> FieldModel:
+        return FieldModel(name=f["name"], dataType=DataTypeTopic(f["dataType"]), description=f.get("description") or None,
+                          children=[field_model(c) for c in f.get("children") or []] or None)
+
+    return APISchema(schemaType=SchemaType.JSON, schemaFields=[field_model(f) for f in fields]) if fields else None
+
+
 def outcome_status(outcome: str) -> TestCaseStatus:
     return {"pass": TestCaseStatus.Success, "warn": TestCaseStatus.Success,
             "fail": TestCaseStatus.Failed}.get(outcome, TestCaseStatus.Aborted)
@@ -210,6 +228,7 @@ class CatalogPusher:
         self.push_lineage()
         self.push_dashboards()
         self.push_data_product()
+        self.push_api()
         self.push_quality()
         if dbt_error is not None:
             raise CatalogPushError(f"the dbt ingestion workflow reported errors (everything else was "
@@ -393,6 +412,48 @@ class CatalogPusher:
             if not isinstance(answer, dict) or str(answer.get("status", "")).lower() not in ("success", ""):
                 raise CatalogPushError(f"data product {dp['name']}: adding {what} failed: {answer}")
             self.result.add(f"data_product_{what}", len(outputs if what != "input_ports" else inputs))
+
+    def push_api(self) -> None:
+        """The data API (include/api): its service, collections and endpoints with request and
+        response schemas, and a lineage edge from every table an endpoint reads to the endpoint."""
+        api = self.plan.api
+        if not api:
+            return
+        svc, domain = api["service"], [self.dp["domain"]["name"]]
+        service = self.om.create_or_update(CreateApiServiceRequest(
+            name=svc["name"], serviceType=ApiServiceType.Rest, description=svc["description"],
+            connection=ApiConnection(config=RestConnection(
+                type=RestType.Rest, openAPISchemaConnection=OpenAPISchemaURL(openAPISchemaURL=svc["openapi"]))),
+            owners=self.owners, domains=domain))
+        self.result.add("api_services")
+        for coll in api["collections"]:
+            collection = self.om.create_or_update(CreateAPICollectionRequest(
+                name=coll["name"], service=service.fullyQualifiedName.root, description=coll["description"],
+                endpointURL=coll["url"], owners=self.owners, domains=domain))
+            self.result.add("api_collections")
+            for ep in coll["endpoints"]:
+                reads = ep.get("reads") or {}
+                metrics = ", ".join(reads.get("metrics") or [])
+                endpoint = self.om.create_or_update(CreateAPIEndpointRequest(
+                    name=ep["name"], apiCollection=collection.fullyQualifiedName.root,
+                    endpointURL=svc["url"].rstrip("/") + ep["path"], requestMethod=ApiRequestMethod(ep["method"]),
+                    description=ep["description"] + (f". Metrics: {metrics}." if metrics else ""),
+                    requestSchema=api_schema(ep["request"]), responseSchema=api_schema(ep["response"]),
+                    owners=self.owners, domains=domain))
+                self.result.add("api_endpoints")
+                for uid in reads.get("tables", []):
+                    table = self.tables.get(uid)
+                    if table is None:
+                        continue
+                    answer = self.om.add_lineage(AddLineageRequest(edge=EntitiesEdge(
+                        fromEntity=ref(table, "table"), toEntity=ref(endpoint, "apiEndpoint"),
+                        lineageDetails=LineageDetails(source=Source.Manual,
+                                                      description=f"read by the data API's {ep['path']} "
+                                                                  "through the semantic layer"))),
+                        return_lineage=False)
+                    if isinstance(answer, dict) and answer.get("error"):
+                        raise CatalogPushError(f"lineage {uid} -> {ep['path']} rejected: {answer['error']}")
+                    self.result.add("api_lineage_edges")
 
     def push_quality(self) -> None:
         if not (self.plan.checks or self.plan.profiles):

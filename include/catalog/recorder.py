@@ -28,6 +28,12 @@ import jsonpatch
 from pydantic import BaseModel, ValidationError
 
 from metadata.generated.schema.api.classification.createClassification import CreateClassificationRequest
+from metadata.generated.schema.api.data.createAPICollection import CreateAPICollectionRequest
+from metadata.generated.schema.api.data.createAPIEndpoint import CreateAPIEndpointRequest
+from metadata.generated.schema.api.services.createApiService import CreateApiServiceRequest
+from metadata.generated.schema.entity.data.apiCollection import APICollection
+from metadata.generated.schema.entity.data.apiEndpoint import APIEndpoint
+from metadata.generated.schema.entity.services.apiService import ApiService
 from metadata.generated.schema.api.classification.createTag import CreateTagRequest
 from metadata.generated.schema.api.data.createChart import CreateChartRequest
 from metadata.generated.schema.api.data.createDashboard import CreateDashboardRequest
@@ -106,8 +112,14 @@ COLLECTIONS = {c.path: c for c in [
     Collection("services/dashboardServices", CreateDashboardServiceRequest, DashboardService, "dashboardService"),
     Collection("charts", CreateChartRequest, Chart, "chart", ("service", "services/dashboardServices")),
     Collection("dashboards", CreateDashboardRequest, Dashboard, "dashboard", ("service", "services/dashboardServices")),
+    Collection("services/apiServices", CreateApiServiceRequest, ApiService, "apiService"),
+    Collection("apiCollections", CreateAPICollectionRequest, APICollection, "apiCollection",
+               ("service", "services/apiServices")),
+    Collection("apiEndpoints", CreateAPIEndpointRequest, APIEndpoint, "apiEndpoint",
+               ("apiCollection", "apiCollections")),
 ]}
 SEARCH_INDEX = {"table_search_index": "tables", "pipeline_search_index": "pipelines",
+                "api_endpoint_search_index": "apiEndpoints",
                 "database_search_index": "databases", "database_schema_search_index": "databaseSchemas",
                 "data_product_search_index": "dataProducts", "domain_search_index": "domains",
                 "test_case_search_index": "dataQuality/testCases"}
@@ -215,7 +227,8 @@ class FakeOpenMetadata:
                     doc[inherited] = parent[inherited]
             if coll.path == "databases":
                 doc["serviceType"] = parent.get("serviceType")
-            if coll.path in ("databaseSchemas", "tables", "pipelines", "charts", "dashboards"):
+            if coll.path in ("databaseSchemas", "tables", "pipelines", "apiCollections", "apiEndpoints", "charts",
+                             "dashboards"):
                 doc["serviceType"] = parent.get("serviceType") or (
                     self.by_id(parent["service"]["id"]) or {}).get("serviceType")
         if isinstance(body.get("domains"), list):

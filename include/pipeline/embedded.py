@@ -57,6 +57,7 @@ def embedded_env(home: Path | None = None, base: dict[str, str] | None = None) -
         "FSDP_DUCKDB_PATH": str(settings.duckdb_path() if not base.get("FSDP_DUCKDB_PATH")
                                 else Path(base["FSDP_DUCKDB_PATH"]).resolve()),
         "FSDP_REPORTS_DIR": str(Path(base.get("FSDP_REPORTS_DIR") or settings.ROOT / ".local" / "reports").resolve()),
+        "FSDP_SERVING_DIR": str(Path(base.get("FSDP_SERVING_DIR") or settings.ROOT / ".local" / "serving").resolve()),
         # the project root on sys.path for task processes, whatever their working directory
         "PYTHONPATH": os.pathsep.join(p for p in (str(settings.ROOT), base.get("PYTHONPATH", "")) if p),
     }

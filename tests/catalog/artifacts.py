@@ -200,7 +200,21 @@ def build(out: Path) -> Path:
     (quality / "quality_scheduled__2026-01-05T00_00_00_00_00.json").write_text(json.dumps(quality_gate_file()))
     (out / "soda" / "2026-01-04").mkdir(exist_ok=True)
     (out / "soda" / "2026-01-04" / "soda_scan_product_dp.json").write_text(json.dumps(soda_scan()))
+    (out / "data_api.json").write_text(json.dumps(data_api()))
     return out
+
+
+def data_api() -> dict:
+    """The project's real data API description (include/api describe), its reads pointed at this
+    tiny project's tables (the real ones read the market-place models it does not have)."""
+    from include.api.describe import describe
+    from include.api.settings import ApiSettings
+
+    api = describe(ApiSettings(serving_dir=Path("/nonexistent")))
+    for coll in api["collections"]:
+        for ep in coll["endpoints"]:
+            ep["reads"]["relations"] = ["fs_accelerator.customer_overview_dp", "fs_accelerator.transaction_dp"]
+    return api
 
 
 if __name__ == "__main__":

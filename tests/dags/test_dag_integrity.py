@@ -46,7 +46,7 @@ def test_blob_io_tasks_retry_with_exponential_backoff(dagbag_report):
 def test_every_task_touching_duckdb_runs_in_the_one_slot_pool(dagbag_report):
     tasks = dagbag_report["dags"]["fsdp_daily"]["tasks"]
     duckdb_tasks = [t for t in tasks if t.startswith(("dbt.", "marketplace."))] + [
-        "apply_role_views", "semantic_layer", "publish_data_product", "publish_dbt_docs"]
+        "apply_role_views", "semantic_layer", "publish_serving_copy", "publish_data_product", "publish_dbt_docs"]
     assert len(duckdb_tasks) > 3
     assert {t: tasks[t]["pool"] for t in duckdb_tasks if tasks[t]["pool"] != POOL} == {}
     health = dagbag_report["dags"]["fsdp_product_health"]["tasks"]
@@ -82,7 +82,8 @@ def test_pipeline_order_lands_then_dbt_then_publishes_then_docs(dagbag_report):
     assert tasks["landing_inventory"]["upstream"] == ["land_mock_data"]
     assert all("landing_inventory" in t["upstream"] for t_id, t in tasks.items()
                if t_id.startswith("dbt.") and not any(u.startswith("dbt.") for u in t["upstream"]))
-    assert tasks["publish_data_product"]["upstream"] == ["landing_inventory", "semantic_layer"]
+    assert tasks["publish_serving_copy"]["upstream"] == ["quality_gate", "semantic_layer"]
+    assert tasks["publish_data_product"]["upstream"] == ["landing_inventory", "publish_serving_copy"]
     assert tasks["semantic_layer"]["upstream"] == ["apply_role_views"]
     firsts = [t_id for t_id, t in tasks.items() if t_id.startswith("marketplace.")
               and not any(u.startswith("marketplace.") for u in t["upstream"])]

@@ -24,6 +24,7 @@ def isolated_env(tmp: Path, connection_string: str | None = None) -> dict[str, s
         "FSDP_DUCKDB_PATH": str(tmp / "warehouse" / "fsdp.duckdb"),
         "FSDP_DBT_DOCS_DIR": str(tmp / "dbt_docs"),
         "FSDP_REPORTS_DIR": str(tmp / "reports"),
+        "FSDP_SERVING_DIR": str(tmp / "serving"),
         "FSDP_DBT_TARGET_DIR": str(tmp / "dbt_target"),
     })
     if connection_string:

@@ -82,6 +82,22 @@ def test_landed_customers_are_accepted_or_rejected_and_bad_rows_are_rejected(pip
     assert report["product_tables"]["fs_accelerator.customer_overview_dp"] == dp[0]
 
 
+def test_the_serving_copy_is_published_without_clear_pii(pipeline_run):
+    from include import serving
+
+    env = pipeline_run["env"]
+    copy = serving.current(env["FSDP_SERVING_DIR"])
+    assert copy is not None and copy.logical_date == DAY and copy.quality["status"].startswith("passed")
+    import duckdb
+
+    with duckdb.connect(str(copy.path), read_only=True) as con:
+        hashed = con.execute("select count(*) filter (where length(cust_first_name) = 64), "
+                             "count(cust_first_name) from fs_accelerator.customer_overview_dp").fetchone()
+    assert hashed[0] == hashed[1] > 0
+    clear = _query(env, "select count(*) from fs_accelerator.customer_overview_dp where cust_first_name is not null")
+    assert clear[0][0] == hashed[1]
+
+
 def test_role_views_are_applied(pipeline_run):
     views = {r[0] for r in _query(pipeline_run["env"],
                                   "select schema_name from duckdb_views() where view_name = 'customer_overview_dp'")}

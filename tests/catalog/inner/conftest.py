@@ -46,7 +46,7 @@ def push(url: str, plan: CatalogPlan, artifacts: Path) -> PushResult:
 
 def make_plan(artifacts: Path) -> CatalogPlan:
     t = artifacts / "target"
-    return build_plan(t / "manifest.json", t / "catalog.json", artifacts / "soda")
+    return build_plan(t / "manifest.json", t / "catalog.json", artifacts / "soda", api_path=artifacts / "data_api.json")
 
 
 @pytest.fixture(scope="module")

@@ -243,3 +243,27 @@ def test_test_case_names_are_stable_across_runs():
         "soda_customer_overview_dp_duplicate_count_cust_id_0"
     assert check_case_name("customer_overview_dp", "city", "missing_count = 0") == \
         "soda_customer_overview_dp_city_missing_count_0"
+
+
+def test_the_data_api_is_an_api_service_with_collections_endpoints_schemas_and_lineage(pushed):
+    (svc,) = bodies(pushed.fake, "PUT", "services/apiServices")[-1:]
+    assert svc["name"] == "fsdp-data-api" and svc["serviceType"] == "Rest"
+    assert svc["connection"]["config"]["openAPISchemaConnection"]["openAPISchemaURL"].endswith("/openapi.json")
+    collections = {b["name"]: b for b in bodies(pushed.fake, "PUT", "apiCollections")}
+    assert set(collections) == {"market-place-v2", "apis-from-files"}
+    endpoints = {b["name"]: b for b in bodies(pushed.fake, "PUT", "apiEndpoints")}
+    assert {"load", "meta", "sql", "graphql", "debit-credit-ratio"} <= set(endpoints)
+    ratio = endpoints["debit-credit-ratio"]
+    assert ratio["requestMethod"] == "GET" and ratio["endpointURL"].endswith("/debit_credit_ratio_api")
+    assert ratio["apiCollection"] == "fsdp-data-api.apis-from-files"
+    assert [f["name"] for f in ratio["requestSchema"]["schemaFields"]] == ["zone", "channel"]
+    row = ratio["responseSchema"]["schemaFields"][0]["children"][0]["children"]
+    assert {f["name"]: f["dataType"] for f in row}["transactions.debit_to_credit_ratio"] == "DOUBLE"
+    assert "Metrics: debit_to_credit_ratio" in ratio["description"]
+    # lineage: every table an endpoint reads -> the endpoint
+    edges = [b["edge"] for b in bodies(pushed.fake, "PUT", "lineage") if b["edge"]["toEntity"]["type"] == "apiEndpoint"]
+    assert len(edges) == 2 * len(endpoints)
+    ends = {(pushed.fake.by_id(e["fromEntity"]["id"])["name"], pushed.fake.by_id(e["toEntity"]["id"])["name"])
+            for e in edges}
+    assert ("transaction_dp", "debit-credit-ratio") in ends and ("customer_overview_dp", "load") in ends
+    assert pushed.result.counts["api_endpoints"] == len(endpoints)
