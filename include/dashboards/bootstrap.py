@@ -44,16 +44,16 @@ def _home() -> Path:
 def migrate_and_init(app) -> bool:
     """Alembic upgrade; Superset's permission sync when this Superset version has not done it."""
     import hashlib
+    from importlib.metadata import version
 
+    import superset
     from flask_migrate import upgrade
     from superset import security_manager
     from superset.extensions import appbuilder
-    from superset.utils.version import get_version_metadata  # noqa: F401  (import check)
-    import superset
 
     upgrade(directory=str(Path(superset.__file__).parent / "migrations"))
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
-    marker = _home() / f".initialised-{superset.__version__}-{hashlib.sha256(uri.encode()).hexdigest()[:12]}"
+    marker = _home() / f".initialised-{version('apache-superset')}-{hashlib.sha256(uri.encode()).hexdigest()[:12]}"
     if marker.exists() and security_manager.find_role("Gamma") is not None:
         return False
     appbuilder.add_permissions(update_perms=True)
