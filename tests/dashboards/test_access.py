@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from include.api.groups import parse
 from include.dashboards.access import AccessError, Dataset, access_plan, datasets_from_assets
@@ -14,7 +15,7 @@ PRODUCTS = Dataset("products", ("product_name",), {"product_name": "products.pro
 
 
 def groups(*extra: dict):
-    base = {"version": "v1", "defaults": {"maxRowsPerQuery": 10, "queryTimeoutSeconds": 5},
+    base = {**yaml.safe_load(GROUPS_FILE.read_text()),   # the project's defaults, these groups
             "userGroups": [
                 {"name": "admin", "api_scopes": ["data"], "userTags": ["roles:id:pii-reader"],
                  "rateLimits": {"requestsPerMinute": 5, "requestsPerHour": 50, "concurrentRequests": 1}},
