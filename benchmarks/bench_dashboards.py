@@ -45,15 +45,20 @@ QUALITY_OK = {"ok": True, "checks": 0, "warnings": [], "failed": [], "run_id": "
 def build(work: Path, customers: int) -> Warehouse:
     from bench_dbt import mockgen
 
+    from include.blob_storage import AZURITE_DEV_CONNECTION_STRING
+
     landing = work / "store"
-    warehouse = Warehouse(work / "warehouse", "", extra_env={
+    # a local landing folder; dbt-duckdb still registers the abfs filesystem, which only parses the
+    # (public, development) connection string
+    warehouse = Warehouse(work / "warehouse", AZURITE_DEV_CONNECTION_STRING, extra_env={
         "FSDP_LANDING_ROOT": str(landing / "landing"), "FSDP_CURATED_ROOT": str(landing / "curated"),
         "FSDP_EXPORT_CURATED": "false"})
     warehouse.work_dir.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    mockgen(["generate", "--date", DAY.isoformat(), "--customers", str(customers), "--transactions",
-             str(10 * customers), "--target", str(landing)], warehouse.env)
-    print(f"generated {customers:,} customers in {time.perf_counter() - started:.0f} s", flush=True)
+    if not (landing / "landing").exists():   # --keep: a second run reuses the generated landing
+        started = time.perf_counter()
+        mockgen(["generate", "--date", DAY.isoformat(), "--customers", str(customers), "--transactions",
+                 str(10 * customers), "--target", str(landing)], warehouse.env)
+        print(f"generated {customers:,} customers in {time.perf_counter() - started:.0f} s", flush=True)
     started = time.perf_counter()
     warehouse.dbt("build", "--exclude", "test_type:unit")
     from include.governance.views import apply_role_views

@@ -267,3 +267,31 @@ def test_the_data_api_is_an_api_service_with_collections_endpoints_schemas_and_l
             for e in edges}
     assert ("transaction_dp", "debit-credit-ratio") in ends and ("customer_overview_dp", "load") in ends
     assert pushed.result.counts["api_endpoints"] == len(endpoints)
+
+
+def test_the_dashboards_are_a_superset_service_with_charts_dashboards_and_lineage_from_their_tables(pushed):
+    from include.dashboards.assets import load_assets
+
+    tree = load_assets()
+    (svc,) = bodies(pushed.fake, "PUT", "services/dashboardServices")[-1:]
+    assert svc["name"] == "fsdp-superset" and svc["serviceType"] == "Superset" and "connection" not in svc
+    dashboards = {b["name"]: b for b in bodies(pushed.fake, "PUT", "dashboards")}
+    assert set(dashboards) == {d["slug"] for d in tree.dashboards.values()}
+    charts = {b["name"]: b for b in bodies(pushed.fake, "PUT", "charts")}
+    assert set(charts) == set(tree.charts)
+    for dash in tree.dashboards.values():
+        body = dashboards[dash["slug"]]
+        assert body["displayName"] == dash["dashboard_title"]
+        assert body["sourceUrl"].endswith(f"/superset/dashboard/{dash['slug']}/")
+        assert body["charts"] == [f"fsdp-superset.{c['uuid']}" for c in tree.dashboard_charts(dash["uuid"])]
+    types = {tree.charts[name]["viz_type"]: b["chartType"] for name, b in charts.items()}
+    assert types["treemap_v2"] == "Other" and types["sankey_v2"] == "SanKey" and types["pie"] == "Pie"
+    assert types["echarts_timeseries_bar"] == "Bar" and types["pivot_table_v2"] == "Table"
+    # lineage: every cataloged table a dashboard's datasets read -> the dashboard
+    edges = [b["edge"] for b in bodies(pushed.fake, "PUT", "lineage") if b["edge"]["toEntity"]["type"] == "dashboard"]
+    ends = {(pushed.fake.by_id(e["fromEntity"]["id"])["name"], pushed.fake.by_id(e["toEntity"]["id"])["name"])
+            for e in edges}
+    assert {("account_dp", "lead-generation"), ("product_dp", "lead-generation")} <= ends
+    assert all(e["lineageDetails"]["source"] == "DashboardLineage" for e in edges)
+    assert pushed.result.counts["dashboards"] == len(tree.dashboards)
+    assert pushed.result.counts["charts"] == len(tree.charts)
