@@ -1,6 +1,7 @@
 """Command line of the dashboards (run with .venv-superset/bin/python, the embedded environment exported):
 
     python -m include.dashboards user create --username ana --group analyst --claim zone=North [--password P]
+    python -m include.dashboards user apply --file users.yml    # many users in one go (one app start)
     python -m include.dashboards user list
     python -m include.dashboards export [--dir DIR]     # the UI's dashboards as an import tree (to review
                                                         # and copy into include/dashboards/assets)
@@ -27,11 +28,28 @@ def _app():
 
 
 def user_create(args) -> int:
+    print(json.dumps(_upsert_user(args.username, args.group, args.claim or [], args.password, args.email,
+                                  args.first_name, args.last_name)))
+    return 0
+
+
+def user_apply(args) -> int:
+    """Users from a YAML list: [{username, group, claims: {zone: North}, password}, ...]."""
+    import yaml
+
+    for spec in yaml.safe_load(Path(args.file).read_text()) or []:
+        claims = [f"{k}={v}" for k, v in (spec.get("claims") or {}).items()]
+        print(json.dumps(_upsert_user(spec["username"], spec["group"], claims, spec.get("password"),
+                                      spec.get("email"), spec.get("first_name"), spec.get("last_name"))))
+    return 0
+
+
+def _upsert_user(username, group, claims, password, email=None, first_name=None, last_name=None) -> dict:
     from superset import security_manager
     from superset.extensions import db
 
-    roles = [access.GROUP_ROLE.format(args.group)]
-    for claim in args.claim or []:
+    roles = [access.GROUP_ROLE.format(group)]
+    for claim in claims:
         name, _, value = claim.partition("=")
         if not name or not value:
             raise SystemExit(f"--claim {claim!r}: expected NAME=VALUE (e.g. zone=North)")
@@ -43,19 +61,19 @@ def user_create(args) -> int:
             raise SystemExit(f"no Superset role {name}: groups come from user_groups.yml, claim roles from the "
                              "values in the serving copy (scripts/dashboards.sh creates them)")
         found.append(role)
-    password = args.password or secrets.token_urlsafe(12)
-    user = security_manager.find_user(username=args.username)
+    generated = not password
+    password = password or secrets.token_urlsafe(12)
+    user = security_manager.find_user(username=username)
     if user is None:
-        user = security_manager.add_user(args.username, args.first_name or args.username, args.last_name or args.group,
-                                         args.email or f"{args.username}@localhost", found, password=password)
+        user = security_manager.add_user(username, first_name or username, last_name or group,
+                                         email or f"{username}@localhost", found, password=password)
         if not user:
-            raise SystemExit(f"could not create user {args.username}")
+            raise SystemExit(f"could not create user {username}")
     else:
         user.roles = found
         security_manager.reset_password(user.id, password)
     db.session.commit()
-    print(json.dumps({"username": args.username, "roles": roles, **({} if args.password else {"password": password})}))
-    return 0
+    return {"username": username, "roles": roles, **({"password": password} if generated else {})}
 
 
 def user_list(args) -> int:
@@ -108,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--first-name")
     create.add_argument("--last-name")
     create.set_defaults(func=user_create)
+    apply = user.add_parser("apply")
+    apply.add_argument("--file", required=True, help="YAML list of {username, group, claims, password}")
+    apply.set_defaults(func=user_apply)
     user.add_parser("list").set_defaults(func=user_list)
     exp = sub.add_parser("export")
     exp.add_argument("--dir", default="exported-dashboards")

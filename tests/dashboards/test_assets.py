@@ -58,9 +58,9 @@ def _edit(path: Path, change) -> None:
 
 @pytest.mark.parametrize("breakage, message", [
     (lambda root: _edit(root / "charts/lead_total_customers.yaml", lambda b: b["params"].update(metric="no_such_metric")),
-     "metric no_such_metric is not in dataset customers"),
+     "metric no_such_metric is not in dataset dashboard_customers"),
     (lambda root: _edit(root / "charts/lead_customers_by_state.yaml", lambda b: b["params"].update(x_axis="email_addr")),
-     "column email_addr is not in dataset customers"),
+     "column email_addr is not in dataset dashboard_customers"),
     (lambda root: _edit(root / "charts/spend_treemap.yaml", lambda b: b.update(uuid=yaml.safe_load(
         (root / "charts/spend_by_segment.yaml").read_text())["uuid"])), "is also used by"),
     (lambda root: (root / "datasets/fsdp_serving_copy/accounts.yaml").unlink(), "is not in the tree"),

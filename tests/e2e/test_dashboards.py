@@ -157,18 +157,21 @@ def _replay(api, render, slices, key) -> list[dict]:
     return answer["result"][0]["data"]
 
 
+USERS = [("ana_north", "analyst", {"zone": "North"}), ("ana_nozone", "analyst", {}),
+         ("vic_south", "viewer", {"zone": "South"}), ("vic_all", "viewer", {}), ("adm_group", "admin", {})]
+
+
 @pytest.fixture(scope="module")
 def users(stack):
+    """One user per case, created in one `include.dashboards user apply` (one app start)."""
+    import yaml
+
     server = stack["server"]
-    made = {}
-    for name, group, claims in (("ana_north", "analyst", ["zone=North"]), ("ana_nozone", "analyst", []),
-                                ("vic_south", "viewer", ["zone=South"]), ("vic_all", "viewer", [])):
-        args = ["user", "create", "--username", name, "--group", group, "--password", f"pw-{name}-123"]
-        for claim in claims:
-            args += ["--claim", claim]
-        server.cli(*args)
-        made[name] = server.api(name, f"pw-{name}-123")
-    return made
+    spec = stack["tmp"] / "users.yml"
+    spec.write_text(yaml.safe_dump([{"username": n, "group": g, "claims": c, "password": f"pw-{n}-123"}
+                                    for n, g, c in USERS]))
+    server.cli("user", "apply", "--file", str(spec))
+    return {n: server.api(n, f"pw-{n}-123") for n, _, _ in USERS}
 
 
 def test_a_zone_role_restricts_every_chart_and_an_analyst_without_one_sees_nothing(renders, slices, users, sql):
@@ -223,7 +226,7 @@ def test_restricted_groups_get_no_sql_lab_and_no_other_table_or_pii_through_adho
             api.chart_data({**base, "queries": [query], "force": True})
         # the dataset list shows the tree's datasets only
         listed = {d["table_name"] for d in api.get("/api/v1/dataset/", columns=["table_name"], page_size=100)["result"]}
-        assert listed <= {"customers", "transactions", "accounts", "campaign_events"}
+        assert listed <= {"dashboard_customers", "dashboard_transactions", "dashboard_accounts", "dashboard_campaign_events"}
 
 
 def _sql_lab(api, db_id: int, statement: str) -> dict:
@@ -233,10 +236,8 @@ def _sql_lab(api, db_id: int, statement: str) -> dict:
         return {"error": exc.body, "status": exc.status}
 
 
-def test_sql_lab_of_the_admin_group_reads_no_clear_pii_and_no_other_file(stack, admin, sql):
-    server = stack["server"]
-    server.cli("user", "create", "--username", "adm_group", "--group", "admin", "--password", "pw-adm-group-123")
-    api = server.api("adm_group", "pw-adm-group-123")
+def test_sql_lab_of_the_admin_group_reads_no_clear_pii_and_no_other_file(stack, admin, users):
+    api = users["adm_group"]
     db_id = admin.get("/api/v1/database/", columns=["id", "database_name"])["result"][0]["id"]
     clear = {r[0] for r in duckdb.connect(str(stack["warehouse"].duckdb_path), read_only=True).execute(
         "select email_addr from marketplace.customers where email_addr is not null").fetchall()}
