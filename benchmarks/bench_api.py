@@ -57,10 +57,8 @@ ZONES = ["North", "South", "East", "West", "Central", "Overseas"]
 CHANNELS = ["Mobile", "Web", "POS", "ATM", "Branch"]
 
 
-def build(work: Path, customers: int) -> Path:
+def build(work: Path, customers: int, reuse_warehouse: bool = False) -> Path:
     """The warehouse (local landing store) and its serving copy; returns the serving folder."""
-    from include.governance.views import apply_role_views
-
     store = work / "store"
     # the local store needs no storage account, but dbt's profile registers abfs with a well-formed
     # connection string: the environment's, or Azurite's public development one (never contacted)
@@ -71,6 +69,9 @@ def build(work: Path, customers: int) -> Path:
                                                              "FSDP_CURATED_ROOT": str(store / "curated"),
                                                              "FSDP_EXPORT_CURATED": "false"})
     warehouse.work_dir.mkdir(parents=True, exist_ok=True)
+    if reuse_warehouse and warehouse.duckdb_path.exists() and (warehouse.target_path / "manifest.json").exists():
+        print("  reusing the warehouse built before", flush=True)
+        return publish(warehouse, work)
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "include.mockgen", "generate", "--date", DAY.isoformat(), "--customers",
                     str(customers), "--transactions", str(10 * customers), "--target", str(store), "--quiet"],
@@ -79,6 +80,12 @@ def build(work: Path, customers: int) -> Path:
     started = time.perf_counter()
     warehouse.dbt("build", "--exclude", "test_type:unit")
     print(f"  dbt build in {time.perf_counter() - started:.0f} s", flush=True)
+    return publish(warehouse, work)
+
+
+def publish(warehouse: Warehouse, work: Path) -> Path:
+    from include.governance.views import apply_role_views
+
     manifest = warehouse.target_path / "manifest.json"
     apply_role_views(warehouse.duckdb_path, manifest)
     started = time.perf_counter()
@@ -159,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--keep", help="work folder to keep (default: a temporary folder, removed)")
-    parser.add_argument("--reuse", action="store_true", help="reuse the serving copy in --keep")
+    parser.add_argument("--reuse", action="store_true",
+                        help="reuse the serving copy (or the built warehouse) in --keep")
     parser.add_argument("--requests", type=int, default=2000, help="warm calls per concurrency level")
     parser.add_argument("--concurrency", default="1,10,50")
     args = parser.parse_args(argv)
@@ -171,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         target = base / "serving"
         if not (args.reuse and serving.current(target)):
             shutil.rmtree(target, ignore_errors=True)
-            target = build(base, args.customers)
+            target = build(base, args.customers, reuse_warehouse=args.reuse)
         server = ApiServer(base / "api", target, user_groups=bench_groups(base / "user_groups.yml"),
                            env={"FSDP_API_CACHE_MAX_ENTRIES": "4096"}).start(timeout=300)
         proc = psutil.Process(server.proc.pid)
