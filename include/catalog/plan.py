@@ -68,11 +68,22 @@ class ProfilePlan:
     columns: tuple[dict, ...]    # OpenMetadata ColumnProfile fields (name, nullCount, ...), known columns only
 
 
+@dataclass(frozen=True)
+class MetricPlan:
+    unique_id: str               # metric.fsdp.<name>
+    name: str
+    label: str | None
+    description: str | None
+    type: str                    # simple / ratio / cumulative / derived / conversion
+    tables: tuple[str, ...]      # dbt unique_ids of the tables it is computed on (via its semantic models)
+
+
 @dataclass
 class CatalogPlan:
     dp: dict
     tables: dict[str, TablePlan] = field(default_factory=dict)
     edges: list[EdgePlan] = field(default_factory=list)
+    metrics: list[MetricPlan] = field(default_factory=list)
     checks: list[CheckPlan] = field(default_factory=list)
     profiles: list[ProfilePlan] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -173,6 +184,26 @@ def plan_edges(tables: dict[str, TablePlan]) -> list[EdgePlan]:
             pairs = tuple((up_cols[c.name.lower()], c.name) for c in down.columns if c.name.lower() in up_cols)
             edges.append(EdgePlan(upstream=up_id, downstream=down.unique_id, columns=pairs))
     return edges
+
+
+def plan_metrics(manifest: dict, tables: dict[str, TablePlan]) -> list[MetricPlan]:
+    """Every MetricFlow metric of the manifest with the cataloged tables it is computed on: the
+    models of its semantic models, followed through the metrics a ratio or derived metric reads."""
+    metrics, semantic = manifest.get("metrics") or {}, manifest.get("semantic_models") or {}
+
+    def tables_of(uid: str, seen: frozenset = frozenset()) -> set[str]:
+        node = metrics.get(uid) or semantic.get(uid)
+        if node is None or uid in seen:
+            return {uid} if uid in tables else set()
+        out: set[str] = set()
+        for dep in (node.get("depends_on") or {}).get("nodes", []):
+            out |= tables_of(dep, seen | {uid})
+        return out
+
+    return [MetricPlan(unique_id=uid, name=m["name"], label=m.get("label") or None,
+                       description=m.get("description") or None, type=m.get("type") or "simple",
+                       tables=tuple(sorted(tables_of(uid))))
+            for uid, m in sorted(metrics.items())]
 
 
 # ---- Soda results -----------------------------------------------------------------------------
@@ -350,6 +381,7 @@ def build_plan(manifest_path: str | Path, catalog_path: str | Path | None = None
         plan.warnings.append("no dbt catalog.json: column types come from the manifest (UNKNOWN if undeclared)")
     plan.tables = plan_tables(manifest, catalog, dp.get("column_tags", {}))
     plan.edges = plan_edges(plan.tables)
+    plan.metrics = plan_metrics(manifest, plan.tables)
     for port in dp["inputs"] + dp["outputs"]:
         resolve_ref(plan.tables, port["ref"])   # fail early on a manifest naming a missing table
     plan.checks, plan.profiles = plan_quality(load_soda_scans(quality_path), plan.tables,

@@ -6,6 +6,7 @@ scan's data timestamp): a re-run updates what is there and never duplicates it.
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
@@ -40,6 +41,7 @@ from metadata.generated.schema.api.tests.createLogicalTestCases import CreateLog
 from metadata.generated.schema.api.tests.createTestCase import CreateTestCaseRequest
 from metadata.generated.schema.api.tests.createTestDefinition import CreateTestDefinitionRequest
 from metadata.generated.schema.api.tests.createTestSuite import CreateTestSuiteRequest
+from metadata.generated.schema.entity.data.metric import Metric
 from metadata.generated.schema.entity.data.pipeline import Pipeline, Task
 from metadata.generated.schema.entity.data.table import Column, ColumnProfile, DataType, Table, TableProfile, TableType
 from metadata.generated.schema.entity.domains.domain import DomainType
@@ -219,6 +221,8 @@ class CatalogPusher:
                 dbt_error = exc
                 log.error("dbt ingestion failed: %s", exc)
         self.pipeline = self.push_pipeline()
+        if self.dbt_ingestion and dbt_error is None and self.plan.metrics:
+            self.link_metrics()
         self.push_lineage()
         self.push_data_product()
         self.push_api()
@@ -349,6 +353,24 @@ class CatalogPusher:
             self.result.add("lineage_edges")
             self.result.add("column_lineage", len(pairs))
 
+    def link_metrics(self) -> None:
+        """Every MetricFlow metric is a Metric entity (created by the dbt ingestion, with its type,
+        expression, measures, dimensions and table -> metric lineage); this step checks each one is
+        there and sets its `assets`, the tables it is computed on (OpenMetadata's first-class
+        metric-to-asset link, which the ingestion leaves empty), with a JSON Patch."""
+        for m in self.plan.metrics:
+            metric = self.om.get_by_name(Metric, m.name, fields=["assets"])
+            if metric is None:
+                raise CatalogPushError(f"metric {m.name} was not created by the dbt ingestion "
+                                       "(sourceConfig includeMetrics)")
+            assets = [{"id": str(self.tables[t].id.root), "type": "table"} for t in m.tables if t in self.tables]
+            current = sorted(str(a.id.root) for a in (metric.assets.root if metric.assets else []))
+            if current != sorted(a["id"] for a in assets):
+                self.om.client.patch(f"/metrics/{metric.id.root}",
+                                     data=json.dumps([{"op": "add", "path": "/assets", "value": assets}]))
+            self.result.add("metrics")
+            self.result.add("metric_assets", len(assets))
+
     def push_data_product(self) -> None:
         dp = self.dp
         self.om.create_or_update(CreateDataProductRequest(
@@ -478,6 +500,8 @@ def dbt_workflow_config(host_port: str, jwt: str, service: str, manifest: str | 
         "source": {"type": "dbt", "serviceName": service, "sourceConfig": {"config": {
             "type": "DBT", "dbtConfigSource": source,
             "dbtUpdateDescriptions": True,
+            # MetricFlow metrics as Metric entities, with table -> metric lineage
+            "includeMetrics": True,
             # tags are ours (TW.* mapped above); dbt's own tags would land in a dbtTags classification
             "includeTags": False,
         }}},

@@ -37,6 +37,7 @@ from metadata.generated.schema.entity.services.apiService import ApiService
 from metadata.generated.schema.api.classification.createTag import CreateTagRequest
 from metadata.generated.schema.api.data.createDatabase import CreateDatabaseRequest
 from metadata.generated.schema.api.data.createDatabaseSchema import CreateDatabaseSchemaRequest
+from metadata.generated.schema.api.data.createMetric import CreateMetricRequest
 from metadata.generated.schema.api.data.createPipeline import CreatePipelineRequest
 from metadata.generated.schema.api.data.createTable import CreateTableRequest
 from metadata.generated.schema.api.data.createTableProfile import CreateTableProfileRequest
@@ -54,6 +55,7 @@ from metadata.generated.schema.entity.classification.classification import Class
 from metadata.generated.schema.entity.classification.tag import Tag
 from metadata.generated.schema.entity.data.database import Database
 from metadata.generated.schema.entity.data.databaseSchema import DatabaseSchema
+from metadata.generated.schema.entity.data.metric import Metric
 from metadata.generated.schema.entity.data.pipeline import Pipeline
 from metadata.generated.schema.entity.data.table import DataModel, Table
 from metadata.generated.schema.entity.domains.dataProduct import DataProduct
@@ -107,12 +109,13 @@ COLLECTIONS = {c.path: c for c in [
                ("service", "services/apiServices")),
     Collection("apiEndpoints", CreateAPIEndpointRequest, APIEndpoint, "apiEndpoint",
                ("apiCollection", "apiCollections")),
+    Collection("metrics", CreateMetricRequest, Metric, "metric"),
 ]}
 SEARCH_INDEX = {"table_search_index": "tables", "pipeline_search_index": "pipelines",
                 "api_endpoint_search_index": "apiEndpoints",
                 "database_search_index": "databases", "database_schema_search_index": "databaseSchemas",
                 "data_product_search_index": "dataProducts", "domain_search_index": "domains",
-                "test_case_search_index": "dataQuality/testCases"}
+                "test_case_search_index": "dataQuality/testCases", "metric_search_index": "metrics"}
 
 # (method, path regex under /api/v1) -> the SDK model every body of that request must validate as
 BODY_MODELS: list[tuple[str, re.Pattern, type[BaseModel]]] = [
@@ -244,6 +247,13 @@ class FakeOpenMetadata:
             doc["basicEntityReference"] = self._ref_by_fqn("tables", body["basicEntityReference"])
         if coll.path == "classifications":
             doc.setdefault("provider", "user")
+        if coll.path == "metrics":
+            # OpenMetadata names a metric's parts '<metric FQN>.dimension.<name>' / '.measure.<name>'
+            for part, kind in (("dimensions", "dimension"), ("measures", "measure")):
+                for item in doc.get(part) or []:
+                    item["fullyQualifiedName"] = f"{fqn}.{kind}.{item['name']}"
+            if isinstance(body.get("relatedMetrics"), list):
+                doc["relatedMetrics"] = [self._ref_by_fqn("metrics", m) for m in body["relatedMetrics"]]
         return doc
 
     def _put(self, coll: Collection, body: dict, executable: bool = False) -> dict:

@@ -60,7 +60,7 @@ def test_edges_follow_dbt_dependencies_and_link_same_named_columns(built):
     assert e.columns == tuple((c, c) for c in ("cust_id", "cust_dob", "email_addr", "mobile_number1", "city"))
     raw = edges[("source.fsdp.landing.customers", "model.fsdp.customer_overview_raw")]
     assert ("cust_id", "cust_id") in raw.columns and all(d != "_record_id" for _, d in raw.columns)
-    assert len(built.edges) == 11
+    assert len(built.edges) == 13
 
 
 def test_quality_results_are_attached_to_the_checked_table_at_the_runs_logical_date(built):
@@ -122,3 +122,11 @@ def test_without_catalog_json_types_come_from_the_manifest(catalog_artifacts):
     assert "no dbt catalog.json" in built.warnings[0]
     dp = built.tables["model.fsdp.customer_overview_dp"]
     assert {c.data_type for c in dp.columns} == {"UNKNOWN"}
+
+
+def test_metrics_are_planned_with_the_tables_they_are_computed_on(built):
+    # Regression: a ratio reads other metrics, not a semantic model: its tables come through them
+    metrics = {m.name: m for m in built.metrics}
+    assert set(metrics) == {"transaction_amount", "transaction_count", "average_ticket"}
+    assert all(m.tables == ("model.fsdp.transaction_dp",) for m in metrics.values())
+    assert (metrics["average_ticket"].type, metrics["average_ticket"].label) == ("ratio", "Average ticket")

@@ -276,7 +276,7 @@ def test_every_model_and_column_is_described(pipeline):
     warehouse, _ = pipeline
     nodes = warehouse.manifest()["nodes"].values()
     models = [n for n in nodes if n["resource_type"] in ("model", "snapshot")]
-    assert len(models) == 32   # 26 produce-side models + the market place's 6 (models/marketplace)
+    assert len(models) == 33   # 26 produce-side models + the market place's 7 (models/marketplace)
     for node in models:
         assert node["description"].strip(), node["unique_id"]
         for name, column in node["columns"].items():

@@ -138,3 +138,53 @@ def test_a_filter_gives_the_numbers_of_the_filtered_rows(layer, sql):
     expected = sql(f"select t.channel, {ratio(DEBIT, CREDIT)} {TXN} where c.zone in ('North', 'South') "
                    "and t.txn_mode <> 'UPI' group by all")
     assert_same(rows, expected, ["transactions.channel", "transactions.debit_to_credit_ratio"])
+
+
+# campaign events on the product table, archetype from the archetype model (not the customers mart)
+CAMPAIGN = """
+    from fs_accelerator.campaign_event_dp e
+    join fs_accelerator.customer_overview_dp c on c.cust_id = e.cust_id
+    join marketplace.customer_archetypes a on a.cust_id = e.cust_id
+"""
+STAGE_METRICS = {"customers_reached": "Customer Reached", "explored_product": "Explored Product",
+                 "started_to_apply": "Started to Apply", "engaged": "Engagement",
+                 "completed_application": "Completed Application", "completed_kyc": "KYC", "onboarded": "Onboarded"}
+
+
+def stage_count(stage: str) -> str:
+    return f"count(case when e.stage = '{stage}' then 1 end)"
+
+
+CONVERSIONS = {f"conversion_to_{short}": ratio(stage_count(b), stage_count(a)) for short, (a, b) in zip(
+    ("explored", "started", "engaged", "completed", "kyc", "onboarded"),
+    zip(list(STAGE_METRICS.values()), list(STAGE_METRICS.values())[1:]))}
+CAMPAIGN_METRICS = {"customers_at_stage": "count(*)", "campaign_customers": "count(distinct e.cust_id)",
+                    **{m: stage_count(s) for m, s in STAGE_METRICS.items()}, **CONVERSIONS,
+                    "onboarding_rate": ratio(stage_count("Onboarded"), stage_count("Customer Reached"))}
+
+
+def test_the_fixture_has_campaign_journeys_past_the_first_stage(sql):
+    stages = dict(sql("select stage, count(*) from fs_accelerator.campaign_event_dp group by 1"))
+    assert stages.get("Customer Reached", 0) >= 10 and stages.get("Explored Product", 0) >= 3, stages
+
+
+def test_the_funnel_by_stage_and_archetype_equals_plain_sql(layer, sql):
+    dims = ["campaign_events.stage", "customers.cross_sell_archetype"]
+    rows = layer.run(Query(measures=["campaign_events.customers_at_stage"], dimensions=dims)).rows
+    expected = sql(f"select e.stage, a.cross_sell_archetype, count(*) {CAMPAIGN} group by all")
+    assert_same(rows, expected, [*dims, "campaign_events.customers_at_stage"])
+
+
+@pytest.mark.parametrize("metric", sorted(CAMPAIGN_METRICS))
+@pytest.mark.parametrize("dimensions,columns", [
+    (["customers.cross_sell_archetype"], ["a.cross_sell_archetype"]),
+    (["campaign_events.campaign_id", "customers.zone"], ["e.campaign_id", "c.zone"]),
+])
+def test_every_campaign_metric_by_archetype_campaign_and_zone_equals_plain_sql(layer, sql, metric, dimensions, columns):
+    rows = layer.run(Query(measures=[f"campaign_events.{metric}"], dimensions=dimensions)).rows
+    expected = sql(f"select {', '.join(columns)}, {CAMPAIGN_METRICS[metric]} {CAMPAIGN} group by all")
+    # a stage metric filters the events: MetricFlow has no row for a group without that stage
+    # (plain SQL has a 0, or a null ratio), so only groups with a value are compared
+    key = f"campaign_events.{metric}"
+    assert_same([r for r in rows if r[key]], [e for e in expected if e[-1]], [*dimensions, key])
+    assert all(not r[key] for r in rows if tuple(r[d] for d in dimensions) not in {tuple(e[:-1]) for e in expected})

@@ -16,7 +16,7 @@ DTC = ["customers.zone", "customers.city", "customers.branch_name", "transaction
 
 def test_the_catalog_has_the_market_places_logical_tables_and_members(layer):
     catalog = layer.catalog()
-    assert {"customers", "transactions", "accounts", "products"} <= set(catalog.tables)
+    assert {"customers", "transactions", "accounts", "products", "campaign_events"} <= set(catalog.tables)
     members = catalog.members
     for name in ("transactions.debit_to_credit_ratio", *DTC, "transactions.txn_ts"):
         assert name in members
@@ -25,6 +25,18 @@ def test_the_catalog_has_the_market_places_logical_tables_and_members(layer):
     assert members["customers.holds_credit_card"].type == "boolean"
     assert members["transactions.txn_ts"].granularities == ("day", "week", "month", "quarter", "year")
     assert members["customers.zone"].source_model == "customers" and members["customers.zone"].source_column == "zone"
+
+
+def test_the_campaign_events_table_has_the_funnels_members(layer):
+    members = layer.catalog().members
+    for name in ("campaign_events.customers_at_stage", "campaign_events.customers_reached", "campaign_events.onboarded",
+                 "campaign_events.conversion_to_explored", "campaign_events.conversion_to_onboarded",
+                 "campaign_events.onboarding_rate", "campaign_events.stage", "campaign_events.stage_order",
+                 "campaign_events.campaign_id", "campaign_events.channel", "campaign_events.stage_ts"):
+        assert name in members, name
+    assert members["campaign_events.channel"].source_column == "campaign_channel"
+    assert members["campaign_events.conversion_to_kyc"].metric_type == "ratio"
+    assert members["campaign_events.stage_ts"].source_model == "campaign_event_dp"
 
 
 def test_tagged_customer_dimensions_carry_their_governance_tags(layer):

@@ -11,7 +11,7 @@ from include.catalog.recorder import body_model
 from .conftest import DAG_TASKS
 
 SERVICE = "fsdp-warehouse"
-PRODUCT_TABLES = ["customer_overview_dp", "product_dp", "account_dp", "transaction_dp"]
+PRODUCT_TABLES = ["customer_overview_dp", "product_dp", "account_dp", "transaction_dp", "campaign_event_dp"]
 
 
 def fqn(schema: str, table: str) -> str:
@@ -59,7 +59,8 @@ def test_warehouse_is_a_custom_database_service_with_a_connection_config(pushed)
     assert svc["connection"]["config"]["type"] == "CustomDatabase"
     assert svc["connection"]["config"]["connectionOptions"] == {"engine": "duckdb", "path": "/data/fsdp.duckdb"}
     assert [b["name"] for b in bodies(pushed.fake, "PUT", "databases")] == ["fsdp"]
-    assert {b["name"] for b in bodies(pushed.fake, "PUT", "databaseSchemas")} == {"fs_accelerator", "landing", "main"}
+    assert {b["name"] for b in bodies(pushed.fake, "PUT", "databaseSchemas")} == {"fs_accelerator", "landing", "main",
+                                                                                "marketplace"}
 
 
 def test_every_dbt_table_and_column_is_cataloged_with_types_and_descriptions(pushed, catalog_artifacts):
@@ -69,7 +70,7 @@ def test_every_dbt_table_and_column_is_cataloged_with_types_and_descriptions(pus
     manifest = json.loads((catalog_artifacts / "target" / "manifest.json").read_text())
     expected = {**catalog["nodes"], **catalog["sources"]}
     sent = {(b["databaseSchema"], b["name"]): b for b in bodies(pushed.fake, "PUT", "tables")}
-    assert len(sent) == len(expected) == 15
+    assert len(sent) == len(expected) == 19
     for node in expected.values():
         meta = node["metadata"]
         body = sent[(f"{SERVICE}.fsdp.{meta['schema']}", meta["name"])]
@@ -166,7 +167,8 @@ def test_data_product_is_registered_in_its_domain_with_outputs_as_assets(pushed)
     assert linked("assets") == outputs
     assert linked("outputPorts") == outputs
     assert linked("inputPorts") == {fqn("landing", t) for t in
-                                    ("customers", "customer_updates", "products", "accounts", "transactions")}
+                                    ("customers", "customer_updates", "products", "accounts", "transactions",
+                                     "campaign_events")}
 
 
 def test_soda_checks_become_test_cases_with_results_in_suites(pushed):
@@ -210,7 +212,7 @@ def test_quality_profiles_become_table_profiles(pushed):
 def test_dbt_ingestion_ran_through_the_sdk_workflow_on_the_local_artifacts(pushed):
     # the dbt source attaches each model's dbt data model (SQL, upstream, description) to its table
     models = [r.path for r in pushed.fake.requests if r.method == "PUT" and r.path.endswith("/dataModel")]
-    assert len(models) == 15
+    assert len(models) == 19
     dp = pushed.fake.get("tables", fqn("fs_accelerator", "customer_overview_dp"))
     assert dp["dataModel"]["modelType"] == "DBT"
     assert "stg_landing__customers" in dp["dataModel"]["sql"]
@@ -218,6 +220,42 @@ def test_dbt_ingestion_ran_through_the_sdk_workflow_on_the_local_artifacts(pushe
     dbt_cases = [f for f in pushed.fake.results if f.endswith(("not_null_customer_overview_dp_cust_id",
                                                                "unique_customer_overview_dp_cust_id"))]
     assert len(dbt_cases) == 2
+
+
+def test_every_metricflow_metric_is_a_metric_entity_with_its_definition(pushed, catalog_artifacts):
+    import json
+
+    manifest = json.loads((catalog_artifacts / "target" / "manifest.json").read_text())
+    sent = {b["name"]: b for b in bodies(pushed.fake, "PUT", "metrics")}     # validated as CreateMetricRequest
+    assert set(sent) == {m["name"] for m in manifest["metrics"].values()} == {
+        "transaction_amount", "transaction_count", "average_ticket"}
+    for m in manifest["metrics"].values():
+        body = sent[m["name"]]
+        assert (body["displayName"], body["description"]) == (m["label"], m["description"])
+    assert sent["average_ticket"]["metricType"] == "RATIO"
+    assert sent["average_ticket"]["metricExpression"] == {"language": "SQL",
+                                                          "code": "transaction_amount / transaction_count"}
+    assert ("txn_amount_total", "sum") in {(x["name"], x["aggregation"]) for x in sent["transaction_amount"]["measures"]}
+    assert sorted(sent["average_ticket"]["relatedMetrics"]) == ["transaction_amount", "transaction_count"]
+
+
+def test_every_metric_is_linked_to_the_tables_it_is_computed_on(pushed):
+    fake = pushed.fake
+    table = fake.get("tables", fqn("fs_accelerator", "transaction_dp"))
+    for name in ("transaction_amount", "transaction_count", "average_ticket"):
+        metric = fake.get("metrics", name)
+        # the first-class link (this step's JSON Patch) ...
+        assert [a["id"] for a in metric["assets"]] == [table["id"]]
+        # ... and the lineage edge table -> metric (the dbt ingestion's)
+        assert (table["id"], metric["id"]) in fake.lineage
+        assert fake.lineage[(table["id"], metric["id"])]["toEntity"]["type"] == "metric"
+    assert pushed.result.counts["metrics"] == 3 and pushed.result.counts["metric_assets"] == 3
+    # a ratio is also downstream of the metrics it divides
+    ids = {n: fake.get("metrics", n)["id"] for n in ("transaction_amount", "transaction_count", "average_ticket")}
+    assert {(ids["transaction_amount"], ids["average_ticket"]), (ids["transaction_count"], ids["average_ticket"])} \
+        <= set(fake.lineage)
+    patches = [r for r in fake.requests if r.method == "PATCH" and r.path.startswith("metrics/")]
+    assert patches and all(p.status == 200 for p in patches)
 
 
 def test_a_rerun_updates_and_never_duplicates(pushed):
