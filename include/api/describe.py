@@ -98,7 +98,9 @@ def describe(settings: ApiSettings) -> dict:
                       "request": [_f(p.name, "ARRAY" if p.is_list else TYPES[p.type], p.description) for p in d.params],
                       "response": [_f("data", "ARRAY", "rows", [_f("row", "RECORD", "", columns)]),
                                    _f("meta", "RECORD", "data date, run, quality gate", META_FIELDS)],
-                      "reads": _reads(semantic, tables, {m.split(".", 1)[1] for m in t.measures}),
+                      "reads": {**_reads(semantic, tables, None),
+                                # the metrics its SQL names, whether or not a manifest is at hand
+                                "metrics": sorted({m.split(".", 1)[1] for m in t.measures})},
                       "source": d.source, "file": f"include/api/apis/{d.file}"})
     return {
         "service": {"name": SERVICE, "url": base, "openapi": f"{base}/openapi.json",

@@ -79,6 +79,11 @@ def _register_v2(app: FastAPI, state: ServiceState, prefix: str, include: bool) 
     async def load_get(request: Request, query: str | None = Query(None, description="the query as JSON")) -> Response:
         return await _threaded(run_load, state, request, _query_of(_get_query(query)))
 
+    @app.head(f"{v2}/load", tags=["semantic model"], include_in_schema=include,
+              summary="Check the rate-limit headers without running a query (the document's `curl -I`)")
+    def load_head() -> Response:
+        return Response(status_code=200)
+
     @app.get(f"{v2}/meta", tags=["semantic model"], include_in_schema=include, responses=ERROR_RESPONSES,
              summary="The logical tables, measures, dimensions and segments the caller may use")
     def meta(request: Request) -> Response:

@@ -108,7 +108,11 @@ def push_to_catalog(*, manifest: Path = TARGET / "manifest.json", catalog: Path 
             tasks_file = Path(tmp) / "dag_tasks.json"
             tasks_file.write_text(json.dumps(dag_tasks(dag)))
         api_json = Path(tmp) / "data_api.json"
-        api_json.write_text(json.dumps(describe_api()))
+        try:
+            api_json.write_text(json.dumps(describe_api()))
+        except Exception as exc:  # noqa: BLE001 - the catalog of the tables must not fail on the API's
+            log.warning("catalog: the data API is not described (%s); publishing the rest", exc)
+            api_json = None
         cmd = catalog_command(manifest=manifest, catalog=catalog, run_results=run_results,
                               quality_json=quality_json, dp_manifest=dp_manifest,
                               dag_tasks_file=tasks_file, out=out, dbt_ingestion=dbt_ingestion, api_json=api_json)
