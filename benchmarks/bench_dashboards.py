@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if ss.chromium() is None:
         raise SystemExit("Debian's chromium is required (apt-get install chromium)")
-    work = args.keep or Path(tempfile.mkdtemp(prefix="bench_dashboards_"))
+    work = (args.keep or Path(tempfile.mkdtemp(prefix="bench_dashboards_"))).resolve()
     work.mkdir(parents=True, exist_ok=True)
     import duckdb
 
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.warehouse:
-            warehouse = Warehouse(args.warehouse, "")
+            warehouse = Warehouse(args.warehouse.resolve(), "")
         else:
             warehouse = build(work / "build", args.customers)
         with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as con:
