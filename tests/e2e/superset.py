@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -24,25 +22,12 @@ from dataclasses import dataclass, field
 from http.cookiejar import CookieJar
 from pathlib import Path
 
+from tests.e2e.harness import CHROMIUM_FLAGS, chromium, free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 SUPERSET_PYTHON = ROOT / ".venv-superset" / "bin" / "python"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 START_TIMEOUT = 900        # bootstrap + first start on a busy 2-core machine
 RENDER_TIMEOUT = 300
-
-
-def chromium() -> str | None:
-    for candidate in ("/usr/lib/chromium/chromium", shutil.which("chromium") or ""):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class ApiError(RuntimeError):

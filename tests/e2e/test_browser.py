@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -20,22 +18,10 @@ from tests.e2e import harness
 
 pytestmark = [pytest.mark.azurite, pytest.mark.integration]
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+CHROMIUM_FLAGS = harness.CHROMIUM_FLAGS
 RUN_TIMEOUT = 900
-
-
-def _chromium() -> str | None:
-    for candidate in ("/usr/lib/chromium/chromium", shutil.which("chromium") or ""):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+_chromium = harness.chromium
+_free_port = harness.free_port
 
 
 def _api(base: str, method: str, path: str, body=None, token: str | None = None) -> dict:
