@@ -111,10 +111,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\ndashboards benchmark: {n_cust:,} customers, {n_txn:,} transactions, {os.cpu_count()} cores, "
               f"DuckDB {duckdb.__version__}, work folder {work}", flush=True)
         started, cpu = time.perf_counter(), time.process_time()
-        copy = serving.publish(warehouse.duckdb_path, "bench", DAY, QUALITY_OK,
-                               manifest_path=warehouse.target_path / "manifest.json", target_dir=work / "serving")
-        print(f"  serving copy published          {time.perf_counter() - started:7.1f} s  "
-              f"(cpu {time.process_time() - cpu:.1f} s, {load()}; {copy.path.stat().st_size / 2**20:,.0f} MiB)")
+        copy = serving.current(work / "serving") if args.keep else None
+        if copy is not None and copy.path.exists():
+            print(f"  serving copy reused (--keep)    {copy.directory.name}", flush=True)
+        else:
+            copy = serving.publish(warehouse.duckdb_path, "bench", DAY, QUALITY_OK,
+                                   manifest_path=warehouse.target_path / "manifest.json", target_dir=work / "serving")
+            print(f"  serving copy published          {time.perf_counter() - started:7.1f} s  "
+                  f"(cpu {time.process_time() - cpu:.1f} s, {load()}; {copy.path.stat().st_size / 2**20:,.0f} MiB)",
+                  flush=True)
         from include.dashboards.assets import load_assets
 
         slugs = sorted(d["slug"] for d in load_assets().dashboards.values())

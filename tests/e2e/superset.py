@@ -116,6 +116,7 @@ class SupersetServer:
         return env
 
     def __enter__(self) -> "SupersetServer":
+        self.tmp.mkdir(parents=True, exist_ok=True)
         self.out_path = self.tmp / "dashboards.out"
         out = self.out_path.open("w")
         started = time.monotonic()
