@@ -44,6 +44,9 @@ FEATURE_FLAGS = {
     "ALERT_REPORTS": False,
     "THUMBNAILS": False,
     "EMBEDDED_SUPERSET": False,
+    # render every chart of a dashboard, not only those in the viewport: the dashboards are a few
+    # dozen charts, and a screenshot or a printed page shows them all
+    "DASHBOARD_VIRTUALIZATION": False,
 }
 
 # query results cached per serving copy: a new copy is a new cache namespace (include.dashboards.serving)

@@ -73,7 +73,7 @@ class Api:
 
     def sql_lab(self, database_id: int, sql: str) -> dict:
         return self.call("POST", "/api/v1/sqllab/execute/", {"database_id": database_id, "sql": sql, "runAsync": False,
-                                                            "schema": None, "tab": "test", "json": True},
+                                                            "schema": None, "tab": "test"},
                          csrf=True)
 
 
@@ -231,6 +231,7 @@ def render_dashboard(page, base: str, slug: str, screenshot: Path | None = None,
     page.goto(f"{base}/superset/dashboard/{slug}/")
     page.wait_for_selector("[data-test-chart-id]", timeout=timeout * 1000)
     deadline = started + timeout
+    stable_since = None
     while True:
         charts = page.evaluate("""() => Object.fromEntries(Array.from(document.querySelectorAll('[data-test-chart-id]'))
             .map(e => [e.getAttribute('data-test-chart-id'), {
@@ -241,10 +242,16 @@ def render_dashboard(page, base: str, slug: str, screenshot: Path | None = None,
                     .map(a => a.innerText).join(' | '),
                 text: e.innerText}]))""")
         done = all(int(cid) in answers and c["drawn"] and not c["loading"] for cid, c in charts.items())
-        if done or time.monotonic() > deadline:
+        if done and stable_since is None:
+            stable_since, seconds = time.monotonic(), time.monotonic() - started
+        elif not done:
+            stable_since = None
+        # drawn, and still drawn a second later (a chart that re-mounts is not done)
+        if (stable_since is not None and time.monotonic() - stable_since >= 1.0) or time.monotonic() > deadline:
             break
         time.sleep(0.25)
-    seconds = time.monotonic() - started
+    if stable_since is None:
+        seconds = time.monotonic() - started
     page.remove_listener("response", on_response)
     errors = list(failures)
     for cid, c in charts.items():
