@@ -266,6 +266,20 @@ def render_dashboard(page, base: str, slug: str, screenshot: Path | None = None,
             if result.get("error") or result.get("status") not in (None, "success"):
                 errors.append(f"chart {cid}: query failed: {result.get('error')}")
     if screenshot is not None:
+        # the viewport grown to the whole dashboard first: a full-page capture resizes the page
+        # while capturing, and Superset re-lays out (and redraws) its charts on a resize
+        size = page.viewport_size
+        height = page.evaluate("() => document.documentElement.scrollHeight")
+        page.set_viewport_size({"width": size["width"], "height": max(height, size["height"])})
+        redraw_deadline = time.monotonic() + 60
+        while time.monotonic() < redraw_deadline:
+            time.sleep(1.0)
+            state = page.evaluate("""() => Array.from(document.querySelectorAll('[data-test-chart-id]')).map(e =>
+                e.querySelectorAll('canvas, svg, table, .header-line').length > 0
+                && e.querySelectorAll('[data-test=loading-indicator]').length == 0)""")
+            if all(state):
+                break
         screenshot.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(screenshot), full_page=True)
+        page.screenshot(path=str(screenshot))
+        page.set_viewport_size(size)
     return Render(slug, seconds, {int(k): v for k, v in charts.items()}, answers, requests, errors)
