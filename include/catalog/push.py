@@ -462,19 +462,27 @@ class CatalogPusher:
                     requestSchema=api_schema(ep["request"]), responseSchema=api_schema(ep["response"]),
                     owners=self.owners, domains=domain))
                 self.result.add("api_endpoints")
-                for uid in reads.get("tables", []):
-                    table = self.tables.get(uid)
-                    if table is None:
-                        continue
+                sources = [(self.tables[uid], "table") for uid in reads.get("tables", []) if uid in self.tables]
+                for name in reads.get("metrics", []):
+                    metric = self._metric(name)     # the dbt ingestion's Metric entities, when there
+                    if metric is not None:
+                        sources.append((metric, "metric"))
+                for entity, kind in sources:
                     answer = self.om.add_lineage(AddLineageRequest(edge=EntitiesEdge(
-                        fromEntity=ref(table, "table"), toEntity=ref(endpoint, "apiEndpoint"),
+                        fromEntity=ref(entity, kind), toEntity=ref(endpoint, "apiEndpoint"),
                         lineageDetails=LineageDetails(source=Source.Manual,
                                                       description=f"read by the data API's {ep['path']} "
                                                                   "through the semantic layer"))),
                         return_lineage=False)
                     if isinstance(answer, dict) and answer.get("error"):
-                        raise CatalogPushError(f"lineage {uid} -> {ep['path']} rejected: {answer['error']}")
-                    self.result.add("api_lineage_edges")
+                        raise CatalogPushError(f"lineage {entity.name.root} -> {ep['path']} rejected: {answer['error']}")
+                    self.result.add("api_lineage_edges" if kind == "table" else "api_metric_lineage_edges")
+
+    def _metric(self, name: str):
+        cache = self.__dict__.setdefault("_metrics_by_name", {})
+        if name not in cache:
+            cache[name] = self.om.get_by_name(Metric, name)
+        return cache[name]
 
     def push_quality(self) -> None:
         if not (self.plan.checks or self.plan.profiles):
