@@ -26,12 +26,13 @@ def table_profile(con, relation: str) -> dict:
 
 def report_health(day: date, triggered_by: list[str] | None = None) -> dict:
     """Profile every product table and the day's accepted/rejected rows; write
-    reports/product_health/<day>.json; raise when a product table is missing or empty."""
+    reports/product_health/<day>.json; raise when a product table is missing or empty (unless it
+    may be empty, product.ProductTable.may_be_empty)."""
     with product.connect() as con:
         counts = product.table_rows(con)
         tables = {t: table_profile(con, t) for t, n in counts.items() if n is not None}
         entities = summary.entity_counts(con, day, {})
-    problems = [f"{t} {'is missing' if n is None else 'is empty'}" for t, n in counts.items() if not n]
+    problems = product.problems(counts)
     rejected = sum(e["rejected"] or 0 for e in entities.values())
     new_rows = sum(e["raw"] or 0 for e in entities.values())
     payload = {

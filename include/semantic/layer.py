@@ -13,6 +13,19 @@ columns are masked in SQL: grouping, filtering and ordering see masked values. T
 include/governance (one policy engine); a role without views is an error, never a fallback to
 the tables.
 
+**Cumulative metrics as running totals.** MetricFlow plans an all-time cumulative metric by joining
+every input row to every later day of the time spine (rows x days: with 10M transactions and a
+month of history, hundreds of millions of joined rows, then joined to the customers). A cumulative
+metric declared ``config.meta.running_total_of: <simple metric>`` is computed here instead as a
+window over that metric's daily values: MetricFlow plans the simple metric by the query's
+dimensions and day; the layer fills the days after each group's first day from the time spine,
+sums with ``sum() over (partition by <dimensions> order by day)``, applies the query's time
+constraints to the result (a running total counts from the first day, whatever the date range) and,
+for a coarser granularity, keeps the value of the period's first day (MetricFlow's period_agg
+first). Same rows and values as MetricFlow's plan (tests/semantic compare the two), at groups x days
+cost. Queries with more than one measure or without one metric_time granularity use MetricFlow's
+plan.
+
 MetricFlow's planner is not thread-safe (it numbers its nodes with a process-wide counter):
 planning holds a lock; execution uses one DuckDB cursor per call, so queries run concurrently.
 """
@@ -110,7 +123,7 @@ class SemanticLayer:
     """The market place's semantic layer over one DuckDB file (opened read-only, kept open)."""
 
     def __init__(self, duckdb_path: str | os.PathLike, semantic_manifest_path: str | os.PathLike | None = None,
-                 *, manifest_path: str | os.PathLike | None = None, connection=None):
+                 *, manifest_path: str | os.PathLike | None = None, connection=None, running_totals: bool = True):
         import duckdb
 
         self.duckdb_path = Path(duckdb_path)
@@ -123,6 +136,7 @@ class SemanticLayer:
                 raise SemanticError(f"warehouse not found: {self.duckdb_path}")
             connection = duckdb.connect(str(self.duckdb_path), read_only=True)
         self._con = connection
+        self._running_totals = running_totals      # False: MetricFlow's plan for every cumulative metric
         self._lock = threading.Lock()
         self._engines: dict[str | None, Any] = {}
         self._cache: OrderedDict[tuple, tuple[str, str]] = OrderedDict()
@@ -196,7 +210,8 @@ class SemanticLayer:
         key = plan.cache_key(role)
         cached = self._cache.get(key)
         if cached is None:
-            mf_sql = self._metricflow_sql(plan, role)
+            running = self._running_total_plan(plan)
+            mf_sql = self._running_total_sql(plan, role, *running) if running else self._metricflow_sql(plan, role)
             cached = (self._wrap(plan, mf_sql), mf_sql)
             with self._lock:
                 self._cache[key] = cached
@@ -211,11 +226,77 @@ class SemanticLayer:
         return Compiled(sql=sql, parameters=dict(plan.params), columns=columns, metricflow_sql=mf_sql, role=role,
                         plan=plan)
 
-    def _metricflow_sql(self, plan: Plan, role: str | None) -> str:
+    def _running_total_plan(self, plan: Plan) -> tuple[str, str] | None:
+        """(base metric, granularity) when ``plan`` is one running-total cumulative metric by one
+        metric_time granularity (and any dimensions); None for MetricFlow's own plan."""
+        measures = [c.member for c in plan.columns if c.member.kind == "measure"]
+        times = [c for c in plan.columns if c.granularity]
+        if not self._running_totals or len(measures) != 1 or not measures[0].running_total_of or len(times) != 1:
+            return None
+        if times[0].mf_column != f"metric_time__{times[0].granularity}":
+            return None
+        return measures[0].running_total_of, times[0].granularity
+
+    def _running_total_sql(self, plan: Plan, role: str | None, base_metric: str, grain: str) -> str:
+        metric = plan.metric_names[0]
+        dims = [g for g in plan.group_by_names if not g.startswith("metric_time__")]
+        is_time = [w for w in plan.where if "TimeDimension('metric_time'" in w]
+        base_sql = self._metricflow_sql(plan, role, metric_names=[base_metric],
+                                        group_by_names=[*dims, "metric_time__day"],
+                                        where=[w for w in plan.where if w not in is_time])
+        spine = (self._semantic.get("project_configuration") or {}).get("time_spines") or []
+        if len(spine) != 1:
+            raise SemanticError("a running total needs exactly one time spine")
+        relation = f"{_quote(role or spine[0]['node_relation']['schema_name'])}.{_quote(spine[0]['node_relation']['alias'])}"
+        spine_column = _quote(spine[0]["primary_column"]["name"])
+        d = [_quote(x) for x in dims]
+        group = ", ".join(d)
+        on = "".join(f" and grid.{x} is not distinct from base.{x}" for x in d)
+        partition = f"partition by {', '.join(f'daily.{x}' for x in d)} " if d else ""
+        time_where = " and ".join(w.replace("{{ TimeDimension('metric_time', 'day') }}", "running.metric_time__day")
+                                  for w in is_time)
+        out_time = "metric_time__day" if grain == "day" else f"metric_time__{grain}"
+        select_dims = "".join(f"{x}, " for x in d)
+        sql = f"""with base as (
+{base_sql}
+),
+starts as (
+    select {select_dims}min(metric_time__day) as first_day from base{f' group by {group}' if d else ''}
+),
+grid as (
+    select {''.join(f'starts.{x}, ' for x in d)}cast(spine.{spine_column} as date) as metric_time__day
+    from starts
+    inner join {relation} as spine on cast(spine.{spine_column} as date) >= starts.first_day
+),
+daily as (
+    select {''.join(f'grid.{x}, ' for x in d)}grid.metric_time__day, base.{_quote(base_metric)} as day_value
+    from grid
+    left join base on grid.metric_time__day = cast(base.metric_time__day as date){on}
+),
+running as (
+    select {''.join(f'daily.{x}, ' for x in d)}daily.metric_time__day,
+        date_trunc('{grain}', daily.metric_time__day) as period,
+        sum(coalesce(daily.day_value, 0)) over ({partition}order by daily.metric_time__day
+            rows between unbounded preceding and current row) as {_quote(metric)}
+    from daily
+)"""
+        if grain == "day":
+            return sql + f"""
+select {select_dims}metric_time__day, {_quote(metric)}
+from running{f' where {time_where}' if time_where else ''}"""
+        return sql + f"""
+select {select_dims}cast(period as date) as {out_time}, arg_min({_quote(metric)}, metric_time__day) as {_quote(metric)}
+from running{f' where {time_where}' if time_where else ''}
+group by {select_dims}period"""
+
+    def _metricflow_sql(self, plan: Plan, role: str | None, *, metric_names: list[str] | None = None,
+                        group_by_names: list[str] | None = None, where: list[str] | None = None) -> str:
         from metricflow.engine.metricflow_engine import MetricFlowQueryRequest
 
-        request = MetricFlowQueryRequest.create(metric_names=plan.metric_names, group_by_names=plan.group_by_names,
-                                                where_constraints=plan.where or None)
+        where = plan.where if where is None else where
+        request = MetricFlowQueryRequest.create(metric_names=metric_names or plan.metric_names,
+                                                group_by_names=group_by_names or plan.group_by_names,
+                                                where_constraints=where or None)
         with self._lock:
             engine = self._engine(role)
             try:

@@ -49,6 +49,9 @@ class Member:
     granularities: tuple[str, ...] = ()
     metric_type: str | None = None  # simple / ratio / cumulative / derived / conversion (measures)
     agg_time: tuple[str, ...] = ()  # measures: the logical time dimensions they aggregate over
+    # an all-time cumulative metric declared `config.meta.running_total_of: <simple metric>`: the
+    # layer computes it as a running total over that metric's daily values (see layer.py)
+    running_total_of: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out = {"name": self.name, "type": self.type, "title": self.title, "description": self.description,
@@ -215,12 +218,13 @@ def build_catalog(semantic_manifest: dict, dbt_manifest: dict, column_types) -> 
                                 " declare config.meta.logical_table")
         table = next(iter(owners))
         sm = tables[table]["sm"]
+        running_total_of = _running_total_of(metric, semantic_manifest.get("metrics", []))
         tables[table]["measures"].append(Member(
             name=f"{table}.{metric['name']}", kind="measure", type="number",
             title=metric.get("label") or _title(metric["name"]), description=metric.get("description") or "",
             table=table, mf_name=metric["name"], source_model=tables[table]["node"]["name"], source_column=None,
             expr=_measure_expr(sm, inputs), metric_type=metric.get("type"),
-            agg_time=tuple(sorted({agg_time[m] for m in inputs if m in agg_time}))))
+            agg_time=tuple(sorted({agg_time[m] for m in inputs if m in agg_time})), running_total_of=running_total_of))
 
     logical = {}
     for name, t in tables.items():
@@ -234,6 +238,32 @@ def build_catalog(semantic_manifest: dict, dbt_manifest: dict, column_types) -> 
     catalog = Catalog(logical)
     catalog.saved_queries = _saved_queries(semantic_manifest, catalog)
     return catalog
+
+
+def _running_total_of(metric: dict, metrics: list[dict]) -> str | None:
+    """The simple metric a cumulative metric is the running total of (``config.meta.running_total_of``),
+    checked: an all-time cumulative (no window, no grain_to_date, period_agg first) of the same
+    measure, unfiltered, as the named metric."""
+    declared = ((metric.get("config") or {}).get("meta") or {}).get("running_total_of")
+    if not declared:
+        return None
+    params = metric.get("type_params") or {}
+    cumulative = params.get("cumulative_type_params") or {}
+    base = next((m for m in metrics if m["name"] == declared), None)
+    base_measure = ((base or {}).get("type_params") or {}).get("measure") or {}
+    measure = params.get("measure") or {}
+    problems = [why for ok, why in (
+        (metric.get("type") == "cumulative", "it is not a cumulative metric"),
+        (not (cumulative.get("window") or params.get("window")), "it has a window"),
+        (not (cumulative.get("grain_to_date") or params.get("grain_to_date")), "it has a grain_to_date"),
+        ((cumulative.get("period_agg") or "first") == "first", "its period_agg is not first"),
+        (base is not None and base.get("type") == "simple", f"{declared} is not a simple metric"),
+        (base_measure.get("name") == measure.get("name") and not base_measure.get("filter") and not measure.get("filter")
+         and not (base or {}).get("filter") and not metric.get("filter"), f"{declared} does not sum the same unfiltered measure"),
+    ) if not ok]
+    if problems:
+        raise SemanticError(f"metric {metric['name']}: running_total_of {declared}: {problems[0]}")
+    return declared
 
 
 def _measure_expr(sm: dict, inputs: list[str]) -> str | None:

@@ -36,6 +36,17 @@ def test_entity_counts_split_new_raw_rows_into_accepted_and_rejected_for_the_day
     assert counts["transactions"] == {"landed": None, "raw": None, "accepted": None, "rejected": None}
 
 
+def test_an_empty_campaign_table_does_not_stop_the_publication_but_an_empty_product_table_does():
+    from include.pipeline import product
+
+    # Regression: a small customer base can go a day without campaign events (and starts without any)
+    counts = {t.relation: 5 for t in product.PRODUCT_TABLES}
+    assert product.problems({**counts, "fs_accelerator.campaign_event_dp": 0}) == []
+    assert product.problems({**counts, "fs_accelerator.transaction_dp": 0}) == ["fs_accelerator.transaction_dp is empty"]
+    assert product.problems({**counts, "fs_accelerator.campaign_event_dp": None}) == [
+        "fs_accelerator.campaign_event_dp is missing"]
+
+
 def test_format_summary_names_the_state_failed_tasks_entities_checks_and_paths():
     text = summary.format_summary({
         "logical_date": "2026-01-02", "duckdb": "/x/fsdp.duckdb", "dbt_docs": "/x/docs/index.html",

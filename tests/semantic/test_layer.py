@@ -263,3 +263,65 @@ def test_the_debit_to_credit_saved_query_is_the_market_places_question(layer):
 def test_an_unknown_saved_query_is_a_semantic_error(layer):
     with pytest.raises(SemanticError, match="unknown saved query"):
         layer.saved_query("nope")
+
+
+CUMULATIVE_SHAPES = [
+    dict(time_dimensions=[{"dimension": "transactions.txn_ts", "granularity": g}]) for g in ("day", "week", "month", "year")
+] + [
+    dict(dimensions=["customers.zone", "transactions.txn_reason"],
+         time_dimensions=[{"dimension": "transactions.txn_ts", "granularity": "day"}]),
+    dict(dimensions=["customers.zone"],
+         time_dimensions=[{"dimension": "transactions.txn_ts", "granularity": "month", "dateRange": ["2026-12-01", "2026-12-31"]}]),
+    dict(dimensions=["customers.zone"], time_dimensions=[{"dimension": "transactions.txn_ts", "granularity": "week",
+                                                          "dateRange": ["2026-12-01", "2026-12-31"]}],
+         filters=[{"member": "transactions.channel", "operator": "equals", "values": ["Mobile"]},
+                  {"member": "transactions.cumulative_spend", "operator": "gt", "values": [1000]}]),
+    dict(time_dimensions=[{"dimension": "transactions.txn_ts", "granularity": "day"}],
+         filters=[{"member": "transactions.txn_ts", "operator": "afterDate", "values": ["2026-11-30"]},
+                  {"member": "customers.created_at", "operator": "beforeDate", "values": ["2022-01-01"]}]),
+    dict(dimensions=["customers.cust_id"], time_dimensions=[{"dimension": "transactions.txn_ts", "granularity": "day"}],
+         order=[("transactions.cumulative_spend", "desc")], limit=25),
+]
+
+
+@pytest.mark.parametrize("shape", CUMULATIVE_SHAPES)
+@pytest.mark.parametrize("role", [None, "role_public"])
+def test_cumulative_spend_as_a_running_total_answers_what_metricflows_plan_answers(sl_warehouse, layer, shape, role):
+    # Regression: MetricFlow joins every transaction to every later spine day (rows x days); the
+    # layer's running total must give the same rows for every shape it takes over
+    q = Query(measures=["transactions.cumulative_spend"], **shape)
+    compiled = layer.compile(q, role=role)
+    assert "Join Self Over Time Range" not in compiled.sql and "over (partition by" in compiled.sql or \
+        "over (order by" in compiled.sql
+    with SemanticLayer(sl_warehouse.duckdb_path, sl_warehouse.target_path / "semantic_manifest.json",
+                       running_totals=False) as metricflow:
+        assert "Join Self Over Time Range" in metricflow.compile(q, role=role).sql
+        assert layer.run(q, role=role).rows == metricflow.run(q, role=role).rows
+
+
+def test_a_cumulative_metric_with_another_measure_keeps_metricflows_plan(layer):
+    q = Query(measures=["transactions.cumulative_spend", "transactions.spend"],
+              time_dimensions=[{"dimension": "transactions.txn_ts", "granularity": "day"}])
+    assert "Join Self Over Time Range" in layer.compile(q).sql
+    rows = layer.run(q).rows
+    assert rows[-1]["transactions.cumulative_spend"] == sum(r["transactions.spend"] for r in rows)
+
+
+@pytest.mark.parametrize("change,reason", [
+    (lambda m: m.update(type="simple"), "not a cumulative metric"),
+    (lambda m: m["type_params"]["cumulative_type_params"].update(window={"count": 7, "granularity": "day"}), "window"),
+    (lambda m: m["config"]["meta"].update(running_total_of="transaction_count"), "same unfiltered measure"),
+    (lambda m: m["config"]["meta"].update(running_total_of="average_ticket"), "not a simple metric"),
+])
+def test_a_running_total_declaration_that_does_not_hold_is_refused(sl_warehouse, layer, change, reason):
+    import copy
+    import json
+
+    from include.semantic.model import build_catalog
+
+    semantic = json.loads((sl_warehouse.target_path / "semantic_manifest.json").read_text())
+    manifest = json.loads((sl_warehouse.target_path / "manifest.json").read_text())
+    broken = copy.deepcopy(semantic)
+    change(next(m for m in broken["metrics"] if m["name"] == "cumulative_spend"))
+    with pytest.raises(SemanticError, match=reason):
+        build_catalog(broken, manifest, layer._column_types)
