@@ -98,8 +98,8 @@ class StudioPage:
             self.page.get_by_label(f"filter {n}: values, one per line").fill("\n".join(values))
 
     def set_paging(self, limit: int | None, offset: int) -> None:
-        self.page.get_by_label("Limit").fill("" if limit is None else str(limit))
-        self.page.get_by_label("Offset").fill(str(offset))
+        self.page.get_by_label("Limit", exact=True).fill("" if limit is None else str(limit))
+        self.page.get_by_label("Offset", exact=True).fill(str(offset))
 
     def run(self) -> str:
         from playwright.sync_api import expect
