@@ -167,6 +167,10 @@ class ServiceState:
                 self._routes[prefix + d.url_path] = Route(d.name, "data")
         for p in PUBLIC_PATHS:
             self._routes[p] = Route(p.strip("/").split("/")[0] or "root", None)
+        from include.api import studio
+
+        for p, (endpoint, scope) in studio.routes().items():
+            self._routes[p] = Route(endpoint, scope)
 
     def route(self, path: str) -> Route | None:
         return self._routes.get(path.rstrip("/") or "/") or self._routes.get(path)

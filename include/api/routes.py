@@ -52,6 +52,10 @@ def register(app: FastAPI, state: ServiceState) -> None:
         for prefix, include in (("", True), (TALOS_PREFIX, False)):
             _register_file_api(app, state, d, prefix, include)
 
+    from include.api import studio
+
+    studio.register(app, state, meta_body)
+
     @app.get("/health", tags=["service"], summary="liveness: the process answers")
     def health() -> dict:
         return {"status": "ok"}
@@ -87,30 +91,8 @@ def _register_v2(app: FastAPI, state: ServiceState, prefix: str, include: bool) 
     @app.get(f"{v2}/meta", tags=["semantic model"], include_in_schema=include, responses=ERROR_RESPONSES,
              summary="The logical tables, measures, dimensions and segments the caller may use")
     def meta(request: Request) -> Response:
-        principal = principal_of(request)
         with state.data.lease() as backend:
-            visible = state.data.visible(backend, principal)
-            masking = state.data.masking(backend, principal, visible)
-            tables: dict[str, dict] = {}
-            for m in visible.values():
-                t = tables.setdefault(m.table, {"name": m.table, "measures": [], "dimensions": [], "segments": []})
-                entry = {"name": m.name, "title": m.title, "description": m.description, "type": m.type}
-                if m.kind == "time":
-                    entry["granularities"] = list(m.granularities)
-                if m.name in masking:
-                    entry["masking"] = masking[m.name]
-                key = {"measure": "measures", "segment": "segments"}.get(m.kind, "dimensions")
-                t[key].append(entry)
-            g = principal.group
-            body = {"cubes": sorted(tables.values(), key=lambda t: t["name"]),
-                    "meta": {**data_meta(backend.copy), "group": g.name,
-                             "rowLimit": state.groups.defaults.max_rows,
-                             "queryTimeoutSeconds": state.groups.defaults.query_timeout_s,
-                             "segmentsApplied": [{"name": s.name, "description": s.description} for s in g.segments],
-                             "rateLimits": {"requestsPerMinute": _window(g.limits, 60),
-                                            "requestsPerHour": _window(g.limits, 3600),
-                                            "concurrentRequests": g.limits.concurrent},
-                             "rateLimit": request.scope["state"].get("rate_limit")}}
+            body = meta_body(state, principal_of(request), backend, request.scope["state"].get("rate_limit"))
         return Response(encode(body), media_type="application/json")
 
     @app.post(f"{v2}/sql", tags=["semantic model"], include_in_schema=include, responses=ERROR_RESPONSES,
@@ -127,6 +109,33 @@ def _register_v2(app: FastAPI, state: ServiceState, prefix: str, include: bool) 
     from include.api import graphql
 
     graphql.register(app, state, f"{v2}/graphql", include)
+
+
+def meta_body(state: ServiceState, principal, backend, rate_limit: dict | None) -> dict:
+    """What /v2/meta answers the caller (the Studio's member list is the same): the logical
+    tables with the measures, dimensions (with their masking) and segments it may use; limits."""
+    visible = state.data.visible(backend, principal)
+    masking = state.data.masking(backend, principal, visible)
+    tables: dict[str, dict] = {}
+    for m in visible.values():
+        t = tables.setdefault(m.table, {"name": m.table, "measures": [], "dimensions": [], "segments": []})
+        entry = {"name": m.name, "title": m.title, "description": m.description, "type": m.type}
+        if m.kind == "time":
+            entry["granularities"] = list(m.granularities)
+        if m.name in masking:
+            entry["masking"] = masking[m.name]
+        key = {"measure": "measures", "segment": "segments"}.get(m.kind, "dimensions")
+        t[key].append(entry)
+    g = principal.group
+    return {"cubes": sorted(tables.values(), key=lambda t: t["name"]),
+            "meta": {**data_meta(backend.copy), "group": g.name,
+                     "rowLimit": state.groups.defaults.max_rows,
+                     "queryTimeoutSeconds": state.groups.defaults.query_timeout_s,
+                     "segmentsApplied": [{"name": s.name, "description": s.description} for s in g.segments],
+                     "rateLimits": {"requestsPerMinute": _window(g.limits, 60),
+                                    "requestsPerHour": _window(g.limits, 3600),
+                                    "concurrentRequests": g.limits.concurrent},
+                     "rateLimit": rate_limit}}
 
 
 def _sql(state: ServiceState, request: Request, body: Any) -> Response:
