@@ -8,7 +8,7 @@ import yaml
 
 from include.catalog import plan as p
 
-SEED_DP = {  # the seed's "Deploy" manifest (../shared/seeds/), the fields the catalog mirrors
+SEED_DP = {  # the seed's "Deploy" manifest (docs/reference-design.md, document A), the fields the catalog mirrors
     "name": "customer-overview-dp", "domain": "financial-services",
     "input": "customer_overview", "output": "Data Product Dataset",
     "resource": ("Data Product pipeline", "build the data product's data set", "workflow"),
