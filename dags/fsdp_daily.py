@@ -129,12 +129,13 @@ def fsdp_daily():
     @task(retries=2, retry_delay=timedelta(minutes=1), retry_exponential_backoff=True)
     def publish_catalog(logical_date=None, dag_run=None, dag=None) -> dict:
         from include.catalog.launcher import push_to_catalog
+        from include.pipeline.freshness import result_path
 
-        docs = settings.dbt_docs_dir()
+        docs, day = settings.dbt_docs_dir(), _day(logical_date, dag_run)
         return push_to_catalog(manifest=docs / "manifest.json", catalog=docs / "catalog.json",
                                run_results=settings.dbt_target_dir() / "run_results.json",
-                               quality_json=settings.reports_dir() / "quality" / _day(logical_date, dag_run).isoformat(),
-                               dag=dag)
+                               quality_json=settings.reports_dir() / "quality" / day.isoformat(),
+                               freshness_json=result_path(day, dag_run.run_id), dag=dag)
 
     @task(trigger_rule="all_done")
     def quality_warnings(ti=None, dag_run=None, logical_date=None) -> str:

@@ -136,7 +136,7 @@ class Plugin(BasePlugin):
         conn.create_function("fsdp_list_files", self.list_files, ["VARCHAR"], "VARCHAR",
                              side_effects=True)
         conn.create_function("fsdp_latest_modified", self.latest_modified, ["VARCHAR"], "TIMESTAMP",
-                             side_effects=True)
+                             side_effects=True, null_handling="special")
         conn.create_function("fsdp_temp_dir", self.temp_dir, [], "VARCHAR", side_effects=True)
         conn.create_function("fsdp_publish_tree", self.publish_tree, ["VARCHAR", "VARCHAR", "BOOLEAN"], "BIGINT",
                              side_effects=True)

@@ -20,11 +20,19 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
-def parse_sources_json(doc: dict) -> dict:
+NEVER_LANDED = "never landed"
+
+
+def parse_sources_json(doc: dict, expected: list[str] | None = None) -> dict:
     """dbt's sources.json -> ``{"as_of", "sources": [{source, table, status, max_loaded_at, age_hours,
-    criteria}], "counts"}``."""
+    criteria}], "counts"}``. A source with no file at all (dbt: error, loaded at year 1) is
+    ``never landed`` (customer_updates before the first update day); an ``expected`` source
+    (``source.<project>.<source>.<table>``) missing from the results is a ``runtime error`` (dbt
+    leaves out sources whose query failed)."""
     sources = []
+    seen = set()
     for r in doc.get("results", []):
+        seen.add(r.get("unique_id"))
         _, _, source, table = (r.get("unique_id") or "source.?.?.?").split(".", 3)
         criteria = r.get("criteria") or {}
 
@@ -33,12 +41,20 @@ def parse_sources_json(doc: dict) -> dict:
             return f"{c['count']} {c['period']}" if c.get("count") else "-"
 
         age = r.get("max_loaded_at_time_ago_in_s")
+        status = r.get("status")
+        if str(r.get("max_loaded_at") or "").startswith("0001-01-01"):
+            status, age = NEVER_LANDED, None
+            r = {**r, "max_loaded_at": None}
         sources.append({
-            "source": source, "table": table, "status": r.get("status"),
+            "source": source, "table": table, "status": status,
             "max_loaded_at": r.get("max_loaded_at"), "age_hours": round(age / 3600, 2) if age is not None else None,
             "criteria": f"{_after('warn_after')} / {_after('error_after')}",
             "error": (r.get("error") or r.get("message")) if r.get("status") == "runtime error" else None,
         })
+    for unique_id in sorted(set(expected or []) - seen):
+        _, _, source, table = unique_id.split(".", 3)
+        sources.append({"source": source, "table": table, "status": "runtime error", "max_loaded_at": None,
+                        "age_hours": None, "criteria": "-", "error": "dbt returned no result (see the task log)"})
     counts: dict[str, int] = {}
     for s in sources:
         counts[s["status"]] = counts.get(s["status"], 0) + 1
@@ -46,23 +62,41 @@ def parse_sources_json(doc: dict) -> dict:
     return {"as_of": as_of, "sources": sources, "counts": counts}
 
 
-def run_source_freshness(logical_date: date, run_id: str, out_dir: Path | None = None) -> dict:
-    """Run ``dbt source freshness``; write and return the parsed result (see the module doc)."""
+def result_path(logical_date: date, run_id: str) -> Path:
+    """Where a run's freshness result is written."""
     from include.pipeline import settings
-    from include.pipeline.dbt import _run_dbt, release_dbt_duckdb
     from include.pipeline.run_report import file_name
+
+    return settings.reports_dir() / "freshness" / logical_date.isoformat() / f"{file_name(run_id)}.json"
+
+
+def expected_sources() -> list[str]:
+    """unique ids of the sources that declare freshness, from the manifest Cosmos renders from."""
+    from include.pipeline import settings
+
+    path = settings.dbt_manifest_path()
+    if not path.exists():
+        return []
+    manifest = json.loads(path.read_text())
+    return sorted(uid for uid, node in manifest.get("sources", {}).items()
+                  if (node.get("freshness") or {}).get("error_after", {}).get("count")
+                  or (node.get("freshness") or {}).get("warn_after", {}).get("count"))
+
+
+def run_source_freshness(logical_date: date, run_id: str) -> dict:
+    """Run ``dbt source freshness``; write and return the parsed result (see the module doc)."""
+    from include.pipeline.dbt import _run_dbt, release_dbt_duckdb
 
     release_dbt_duckdb()
     with tempfile.TemporaryDirectory(prefix="fsdp-freshness-") as tmp:
-        code = _run_dbt("source", "freshness", "--output", str(Path(tmp) / "sources.json"),
-                        target_path=Path(tmp), ok_codes=(0, 1))
+        code = _run_dbt("source", "freshness", target_path=Path(tmp), ok_codes=(0, 1))
         sources_json = Path(tmp) / "sources.json"
         if not sources_json.exists():
             raise RuntimeError(f"dbt source freshness (exit {code}) wrote no sources.json")
-        result = parse_sources_json(json.loads(sources_json.read_text()))
+        result = parse_sources_json(json.loads(sources_json.read_text()), expected_sources())
     result["logical_date"] = logical_date.isoformat()
     result["run_id"] = run_id
-    path = Path(out_dir or settings.reports_dir() / "freshness") / logical_date.isoformat() / f"{file_name(run_id)}.json"
+    path = result_path(logical_date, run_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp_path = path.with_suffix(".json.tmp")
     tmp_path.write_text(json.dumps(result, indent=2, default=str) + "\n")

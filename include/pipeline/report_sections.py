@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from pathlib import Path
 
 from include.pipeline import settings
 from include.pipeline.run_report import (REPORTING_TASKS, RunContext, Section, Table, View, duration_text,
@@ -155,14 +154,10 @@ def view_quality(data: dict) -> View:
 
 # ---- dbt source freshness ------------------------------------------------------------------------
 
-def freshness_path(logical_date: date, run_id: str) -> Path:
-    from include.pipeline.run_report import file_name
-
-    return settings.reports_dir() / "freshness" / logical_date.isoformat() / f"{file_name(run_id)}.json"
-
-
 def build_freshness(ctx: RunContext) -> dict | None:
-    path = freshness_path(ctx.logical_date, ctx.run_id)
+    from include.pipeline.freshness import result_path
+
+    path = result_path(ctx.logical_date, ctx.run_id)
     if not path.exists():
         return {"ran": False, "sources": []}
     from include.pipeline.freshness import counts_for_run
@@ -176,13 +171,16 @@ def view_freshness(data: dict) -> View:
     if not data.get("ran"):
         return View("dbt source freshness did not run", "info")
     sources = data.get("sources", [])
-    stale = [s for s in sources if s["status"] != "pass"]
+    stale = [s for s in sources if s["status"] in ("warn", "error", "runtime error")]
+    never = [s["table"] for s in sources if s["status"] == "never landed"]
     rows = [[s["table"], s["status"], s.get("max_loaded_at") or "-",
              f"{s['age_hours']:.0f} h" if s.get("age_hours") is not None else "-", s.get("criteria", "")]
             for s in sources]
     table = Table(["source", "status", "latest landing", "age", "warn / error after"], rows, "landing freshness")
     if not stale:
-        return View(f"all {len(sources)} landed sources fresh", "ok", [table])
+        fresh = len(sources) - len(never)
+        return View(f"{fresh} of {len(sources)} sources fresh" + (f"; never landed: {', '.join(never)}" if never else ""),
+                    "ok", [table])
     summary = f"{len(stale)} of {len(sources)} sources stale: " + ", ".join(f"{s['table']} {s['status']}" for s in stale)
     if not data.get("counted"):
         return View(summary + f" (as of {data.get('as_of', '')[:10]}; the run's date is older: not counted)",

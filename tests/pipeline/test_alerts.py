@@ -124,12 +124,18 @@ def test_airflows_callback_runner_delivers_a_deadline_alert_to_the_webhook(alert
     import structlog
     from airflow.sdk.execution_time.callback_supervisor import execute_callback
 
+    # a deadline's context: the run and the deadline, no task
+    deadline_context = {"dag_run": SimpleNamespace(run_id="scheduled__2026-03-02", dag_id="fsdp_daily",
+                                                   logical_date=datetime(2026, 3, 2, tzinfo=timezone.utc)),
+                        "deadline": {"deadline_time": "2026-03-03T02:00:00+00:00"}}
     with FakeHTTP() as hook:
         alert_env.setenv("FSDP_ALERT_CHANNELS", "webhook")
         alert_env.setenv("AIRFLOW_CONN_FSDP_ALERTS_WEBHOOK", json.dumps(
             {"conn_type": "http", "host": "127.0.0.1", "port": hook.port, "schema": "http"}))
         ok, error = execute_callback("include.pipeline.alerts.FsdpAlertNotifier",
-                                     {"event": "deadline", "context": _context()}, "dags/fsdp_daily.py", None,
+                                     {"event": "deadline", "context": deadline_context}, "dags/fsdp_daily.py", None,
                                      structlog.get_logger())
     assert ok, error
-    assert [r["json"]["event"] for r in hook.requests] == ["deadline"]
+    [request] = hook.requests
+    assert request["json"]["event"] == "deadline" and request["json"]["run_id"] == "scheduled__2026-03-02"
+    assert "deadline=2026-03-03T02:00:00+00:00" in request["json"]["text"]
