@@ -23,6 +23,8 @@ from include.pipeline.alerts import FsdpAlertNotifier
     schedule=product.assets(),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
+    # it only runs when the product is published: paused, the first publication would never be checked
+    is_paused_upon_creation=False,
     max_active_runs=1,
     default_args={"owner": "fsdp-data-product", "retries": 2, "retry_delay": timedelta(seconds=30)},
     tags=["fsdp", "data-product", "health"],
