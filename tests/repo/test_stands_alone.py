@@ -58,3 +58,12 @@ def test_readme_and_dbt_docs_link_the_reference_design_page():
 def test_gitignore_names_only_scripts_that_exist():
     for script in re.findall(r"scripts/[\w.-]+\.sh", (ROOT / ".gitignore").read_text()):
         assert (ROOT / script).exists(), script
+
+
+def test_every_setting_the_code_reads_is_documented_in_env_example():
+    documented = set(re.findall(r"^#?\s*(FSDP_[A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    read = set()
+    for p in _tracked_files():
+        if p.suffix in {".py", ".sh", ".yml", ".yaml"} and not str(p.relative_to(ROOT)).startswith("tests/"):
+            read |= set(re.findall(r"""(?:environ(?:\.get)?\(|getenv\(|env_var\(|\$\{?)["']?(FSDP_[A-Z0-9_]+)""", _text(p)))
+    assert not sorted(read - documented), sorted(read - documented)
