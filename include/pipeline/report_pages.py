@@ -112,7 +112,7 @@ def run_page(record: dict, base: str, airflow_base: str = "") -> str:
              f'<p class="summary" id="verdict-line">{_e(run_report.verdict_line(record))}</p>']
     if record.get("params"):
         parts.append(f'<p class="meta">parameters: <code>{_e(record["params"])}</code></p>')
-    for name, data in record.get("sections", {}).items():
+    for name, data in run_report.ordered(record.get("sections", {})).items():
         view = run_report.view_of(name, data)
         parts.append(f'<section id="section-{_e(name)}"><h2>{_e(run_report.SECTION_TITLES.get(name, name))} '
                      f"{status_badge(view.status)}</h2><p class=\"summary\">{_e(view.summary)}</p>"

@@ -39,14 +39,24 @@ def note_for(dag_run) -> str | None:
     return None
 
 
+def set_note(dag_run, note: str) -> None:
+    """Put ``note`` on the run: on the ORM object the scheduler is about to commit when it is bound
+    to a session (a second session would wait on the scheduler's own lock on SQLite); a detached
+    run (``airflow dags test``) is left to scripts/run.sh, which sets it after the run
+    (include.pipeline.summary)."""
+    from sqlalchemy import inspect
+
+    if inspect(dag_run).session is not None:
+        dag_run.note = note[:NOTE_LIMIT]
+
+
 def _mark(dag_run) -> None:
     if dag_run.dag_id not in (DAG_ID, HEALTH_DAG_ID):
         return
     try:
         note = note_for(dag_run)
         if note:
-            # the ORM run the scheduler is about to merge and commit: the note is saved with the state
-            dag_run.note = note[:NOTE_LIMIT]
+            set_note(dag_run, note)
     except Exception:
         log.exception("fsdp run report: could not close the report of %s %s", dag_run.dag_id, dag_run.run_id)
 

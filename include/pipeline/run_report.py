@@ -92,7 +92,8 @@ def update(logical_date: date | str, run_id: str, *, fields: dict | None = None,
         record["verdict"] = verdict(record)
         record["written_at"] = _now().isoformat(timespec="seconds")
         tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(record, indent=2, sort_keys=True, default=str) + "\n")
+        record["sections"] = ordered(record["sections"])
+        tmp.write_text(json.dumps(record, indent=2, default=str) + "\n")
         tmp.replace(path)
     return record
 
@@ -246,11 +247,17 @@ def build_sections(ctx: RunContext, names: list[str] | None = None) -> dict[str,
     return out
 
 
+def ordered(sections: dict[str, dict]) -> dict[str, dict]:
+    """Sections in registration order, then any unknown ones (written by a newer writer)."""
+    known = [n for n in SECTIONS if n in sections]
+    return {n: sections[n] for n in known + sorted(set(sections) - set(known))}
+
+
 def view_of(name: str, data: dict) -> View:
     section = SECTIONS.get(name)
     if section is None or "error" in data:
         return View(summary=data.get("summary", ""), status=data.get("status", "info"))
-    v = section.view(data)
+    v = section.view({k: val for k, val in data.items() if k not in ("status", "summary")})
     return View(summary=data.get("summary", v.summary), status=data.get("status", v.status), tables=v.tables)
 
 
@@ -325,7 +332,7 @@ def format_text(record: dict) -> str:
              f"{duration_text(record.get('duration_s'))})"]
     if record.get("started_at"):
         lines.append(f"  started {record['started_at']}" + (f", ended {record['ended_at']}" if record.get("ended_at") else ""))
-    for name, data in record.get("sections", {}).items():
+    for name, data in ordered(record.get("sections", {})).items():
         view = view_of(name, data)
         mark = {"warn": "WARN ", "fail": "FAIL "}.get(view.status, "")
         lines.append("")

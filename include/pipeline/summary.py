@@ -100,7 +100,32 @@ def close_report(logical_date: date) -> dict | None:
         record = run_report.collect(DAG_ID, run["run_id"], logical_date, run.get("conf") or {},
                                     {t: {"state": s} for t, s in run["tasks"].items()},
                                     started_at=run.get("started_at"), run_type=run.get("run_type"))
-    return run_report.finish(logical_date, run["run_id"], run["state"], run.get("started_at"), run.get("ended_at"))
+    record = run_report.finish(logical_date, run["run_id"], run["state"], run.get("started_at"), run.get("ended_at"))
+    set_note(DAG_ID, run["run_id"], run_report.verdict_line(record))
+    health_run = (record["sections"].get("product_health") or {}).get("health_run_id")
+    if health_run:
+        from include.pipeline.health import health_note
+        from include.pipeline.run_listener import HEALTH_DAG_ID
+
+        note = health_note(health_run)
+        if note:
+            set_note(HEALTH_DAG_ID, health_run, note)
+    return record
+
+
+def set_note(dag_id: str, run_id: str, note: str) -> None:
+    """The run's note in the metadata DB (the listener sets it for scheduler runs; ``airflow dags
+    test`` hands the listener a run it cannot write to)."""
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    from include.pipeline.run_listener import NOTE_LIMIT
+
+    with create_session() as session:
+        run = session.scalars(select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id)).first()
+        if run is not None:
+            run.note = note[:NOTE_LIMIT]
 
 
 def main(argv: list[str] | None = None) -> int:
