@@ -33,7 +33,7 @@ mkdir -p "$LOCAL/logs"
 logfile="$LOCAL/logs/pipeline-$day.log"
 conf="{\"rows\": $rows, \"bad_rows\": $bad_rows, \"skip_generation\": $skip, \"full_refresh\": $full_refresh}"
 log "running fsdp_daily for $day with $conf (log: $logfile)"
-log "this takes a few minutes (about 3 on a quiet 2-core machine: one task per dbt model and test)"
+log "this takes 5-10 minutes on a 2-core machine (one Airflow task per dbt model and test)"
 started=$SECONDS
 status=0
 # no deadline under `dags test`: nothing would evaluate it (no scheduler), and Airflow 3.3.2's
