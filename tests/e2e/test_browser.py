@@ -13,6 +13,7 @@ import socket
 import subprocess
 import time
 import urllib.error
+from urllib.parse import quote
 import urllib.request
 from pathlib import Path
 
@@ -155,11 +156,12 @@ def test_trigger_from_the_ui_runs_the_pipeline_and_the_dbt_docs_open_in_airflow(
         run_id = run["dag_run_id"]
         # the run succeeded, marked: quality_warnings failed (a teardown: the run stays green) and the note says so
         tis = {t["task_id"]: t["state"] for t in _api(
-            base, "GET", f"/api/v2/dags/fsdp_daily/dagRuns/{run_id}/taskInstances?limit=200", token=token)["task_instances"]}
+            base, "GET", f"/api/v2/dags/fsdp_daily/dagRuns/{quote(run_id, safe='')}/taskInstances?limit=200",
+            token=token)["task_instances"]}
         assert tis["quality_warnings"] == "failed" and tis["run_report"] == "success"
         assert run["note"] and run["note"].startswith("Success with warnings") and "rejected_share" in run["note"]
 
-        page.goto(f"{base}/dags/fsdp_daily/runs/{run_id}")
+        page.goto(f"{base}/dags/fsdp_daily/runs/{quote(run_id, safe='')}")
         expect(page.get_by_text("Success with warnings").first).to_be_visible()
         expect(page.get_by_text("quality_warnings").first).to_be_attached()
         _shot(page, "run-with-warnings.png")
