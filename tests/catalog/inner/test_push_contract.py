@@ -186,7 +186,9 @@ def test_soda_checks_become_test_cases_with_results_in_suites(pushed):
                        "email_addr_not_null": ("Failed", 1767571200000),
                        "row_count > 0": ("Success", 1767484800000)}
     executable = bodies(fake, "PUT", "dataQuality/testSuites/executable")
-    assert {b["basicEntityReference"] for b in executable} == {table, fqn("fs_accelerator", "product_dp")}
+    # one executable suite per checked table: the Soda-checked ones, and the sources with a freshness result
+    assert {b["basicEntityReference"] for b in executable} == {
+        table, fqn("fs_accelerator", "product_dp"), fqn("landing", "customers"), fqn("landing", "transactions")}
     logical = fake.get("dataQuality/testSuites", "customer-overview-dp-soda")
     soda_ids = {d["id"] for f, d in fake.entities["dataQuality/testCases"].items()
                 if f.split(".")[-1].startswith("soda_")}
