@@ -9,6 +9,18 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 
+class _Serving:
+    """Serve on a daemon thread for the duration of a ``with`` block."""
+
+    def __enter__(self):
+        threading.Thread(target=self.serve_forever, daemon=True).start()  # type: ignore[attr-defined]
+        return self
+
+    def __exit__(self, *exc):
+        self.shutdown()  # type: ignore[attr-defined]
+        self.server_close()  # type: ignore[attr-defined]
+
+
 class _SMTPHandler(socketserver.StreamRequestHandler):
     def _send(self, line: str) -> None:
         self.wfile.write((line + "\r\n").encode())
@@ -45,7 +57,7 @@ class _SMTPHandler(socketserver.StreamRequestHandler):
                 self._send("250 ok")
 
 
-class FakeSMTP(socketserver.ThreadingTCPServer):
+class FakeSMTP(_Serving, socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
@@ -54,13 +66,6 @@ class FakeSMTP(socketserver.ThreadingTCPServer):
         self.messages: list[dict] = []
         self.port = self.server_address[1]
 
-    def __enter__(self):
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self.shutdown()
-        self.server_close()
 
 
 class _HTTPHandler(BaseHTTPRequestHandler):
@@ -83,17 +88,10 @@ def _json(body: str):
         return None
 
 
-class FakeHTTP(HTTPServer):
+class FakeHTTP(_Serving, HTTPServer):
     def __init__(self, status: int = 200):
         super().__init__(("127.0.0.1", 0), _HTTPHandler)
         self.requests: list[dict] = []
         self.status = status
         self.port = self.server_address[1]
 
-    def __enter__(self):
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self.shutdown()
-        self.server_close()
