@@ -76,20 +76,23 @@ PY
   if [ $((waited % 15)) -eq 0 ]; then log "still starting ($waited s; a first start takes 1-4 minutes on 2 cores)"; fi
 done
 
-paused="$("$VENV/bin/python" - <<'PY' 2>/dev/null || true
+dag_states="$("$VENV/bin/python" - <<'PY' 2>/dev/null || true
 from airflow.models.dag import DagModel
 from airflow.utils.session import create_session
 with create_session() as s:
-    print(", ".join(f"{d.dag_id} {'paused' if d.is_paused else 'ACTIVE'}" for d in s.query(DagModel).order_by(DagModel.dag_id)))
+    dags = s.query(DagModel).order_by(DagModel.dag_id).all()
+    print(", ".join(f"{d.dag_id} {'paused' if d.is_paused else 'active'}" for d in dags) or "parsed within a minute")
+    if any(d.dag_id == "fsdp_daily" and d.is_paused for d in dags):
+        print("               fsdp_daily stays paused (schedule @daily): trigger one run with its play button and untick"
+              "\n               \"Unpause\" in the form, or it also starts the daily schedule")
 PY
 )"
 cat <<EOT
 
   Airflow UI : $url  (listening on $host:$port)
   login      : admin / $("$VENV/bin/python" -c 'from include.pipeline.embedded import admin_password; print(admin_password())')
-  DAGs       : ${paused:-parsed within a minute}
-               fsdp_daily is paused: trigger it with the play button (untick "Unpause" in the form to
-               keep its @daily schedule off); fsdp_product_health runs on each publication
+  DAGs       : ${dag_states:-parsed within a minute}
+               fsdp_product_health runs on each publication of the product
   run reports: $url/fsdp-run-reports/  (Browse > Run reports; a "Run report" tab on each run)
   dbt docs   : $url/cosmos/fsdp/dbt_docs_index.html  (Browse > dbt Docs; after a successful run)
   logs       : $logs
