@@ -26,7 +26,9 @@ ENTITIES = {  # raw, validated, rejected
 
 def test_build_passes_every_data_test(pipeline):
     _, counts = pipeline
-    statuses = {r["unique_id"]: r["status"] for r in counts["day1_results"]["results"]}
+    # exposures (the product's consumers) are part of a build and end no-op: nothing to run
+    statuses = {r["unique_id"]: r["status"] for r in counts["day1_results"]["results"]
+                if not r["unique_id"].startswith("exposure.")}
     assert statuses and all(s in ("success", "pass") for s in statuses.values()), statuses
     assert sum(u.startswith("test.") for u in statuses) >= 40
 
