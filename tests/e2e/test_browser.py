@@ -131,7 +131,7 @@ def test_trigger_from_the_ui_runs_the_pipeline_and_the_dbt_docs_open_in_airflow(
         # enough invalid customers for the rejected_share check to warn: a run marked with warnings
         dialog.locator("input[role=spinbutton]").nth(1).fill("60")
         dialog.locator("[data-testid=trigger-dag-submit]").click()
-        expect(dialog).to_be_hidden()
+        expect(dialog).to_be_hidden(timeout=60_000)
 
         # the run the form created
         deadline = time.monotonic() + 30
@@ -200,7 +200,7 @@ def test_trigger_from_the_ui_runs_the_pipeline_and_the_dbt_docs_open_in_airflow(
         expect(reports.locator("#section-entities")).to_contain_text("customers")
         expect(reports.locator("#section-freshness")).to_contain_text("landing freshness")
         # the health DAG runs on the published Assets and adds its verdict to this run's report
-        deadline = time.monotonic() + 300
+        deadline = time.monotonic() + 900
         while time.monotonic() < deadline and not reports.locator("#section-product_health").count():
             time.sleep(5)
             reports.reload()
