@@ -15,9 +15,13 @@ verdict line; an fsdp_product_health run gets its verdict as note.
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from airflow.plugins_manager import AirflowPlugin
+# module level, not inside create_app: FastAPI resolves the routes' (string) annotations in the
+# module's globals
+from fastapi import Query, Request
 
 from include.pipeline import run_listener
 
@@ -33,9 +37,7 @@ def _base_path() -> str:
 
 
 def create_app():
-    from typing import Annotated
-
-    from fastapi import Depends, FastAPI, Query, Request
+    from fastapi import Depends, FastAPI
     from fastapi.responses import HTMLResponse, JSONResponse
 
     from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
