@@ -36,16 +36,31 @@ def _base_path() -> str:
     return urlsplit(conf.get("api", "base_url", fallback="") or "").path.rstrip("/")
 
 
+async def _can_read_runs(request: Request) -> None:
+    """Airflow's own check of ``GET /api/v2/dags/{dag_id}/dagRuns`` (Bearer token, else the UI's
+    session cookie). Airflow's security module is imported here, at the first request in the
+    api-server: imported with the plugin, it cost every process that loads plugins (DAG parsing,
+    each task) seconds."""
+    from fastapi.security import HTTPAuthorizationCredentials
+    from fastapi.security.utils import get_authorization_scheme_param
+
+    from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
+    from airflow.api_fastapi.core_api.security import get_user, requires_access_dag
+
+    scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
+    credentials = HTTPAuthorizationCredentials(scheme=scheme, credentials=token) if scheme and token else None
+    user = await get_user(request, None, credentials)
+    requires_access_dag("GET", DagAccessEntity.RUN)(request, user)
+
+
 def create_app():
     from fastapi import Depends, FastAPI
     from fastapi.responses import HTMLResponse, JSONResponse
 
-    from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
-    from airflow.api_fastapi.core_api.security import requires_access_dag
     from include.pipeline import report_pages, run_report
 
     app = FastAPI(title="FSDP run reports", docs_url=None, redoc_url=None, openapi_url=None)
-    can_read_runs = Depends(requires_access_dag("GET", DagAccessEntity.RUN))
+    can_read_runs = Depends(_can_read_runs)
     base = _base_path()
 
     def links(request: Request) -> tuple[str, str]:
