@@ -7,6 +7,9 @@ Registered on every dbt connection (profiles.yml ``plugins``):
   landing does when a date is re-landed) or ``size-mtime`` on a local directory. The raw models use
   it to read only files (or file versions) they have not ingested yet, and an empty listing lets
   them build an empty table instead of failing on "no files found".
+* ``fsdp_latest_modified(glob)`` -> timestamp (UTC) of the newest file matching ``glob``, or NULL
+  when none does: when the source last landed, the ``loaded_at_query`` of dbt source freshness
+  (one listing, no file read).
 * ``fsdp_temp_dir()`` -> a new local temporary folder, where DuckDB writes the output port's
   Parquet files with its native (fast, multi-file) COPY.
 * ``fsdp_publish_tree(local_dir, url, clear)`` -> number of files uploaded: uploads every file of
@@ -31,6 +34,7 @@ import os
 import shutil
 import tempfile
 import threading
+from datetime import datetime, timezone
 from pathlib import Path
 
 import fsspec
@@ -77,6 +81,21 @@ class Plugin(BasePlugin):
             lines.append(f"{url}\t{str(version).strip(chr(34))}")
         return "\n".join(lines)
 
+    def latest_modified(self, pattern: str):
+        protocol, path = _split(pattern)
+        fs = self._filesystem(protocol)
+        fs.invalidate_cache()
+        stamps = []
+        for info in fs.glob(path, detail=True).values():
+            if info.get("type") == "directory":
+                continue
+            stamp = info.get("last_modified") or info.get("mtime")
+            if isinstance(stamp, (int, float)):
+                stamp = datetime.fromtimestamp(stamp, tz=timezone.utc)
+            if stamp is not None:
+                stamps.append(stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc))
+        return max(stamps).astimezone(timezone.utc).replace(tzinfo=None) if stamps else None
+
     def temp_dir(self) -> str:
         return tempfile.mkdtemp(prefix="fsdp_export_")
 
@@ -116,6 +135,8 @@ class Plugin(BasePlugin):
     def configure_connection(self, conn):
         conn.create_function("fsdp_list_files", self.list_files, ["VARCHAR"], "VARCHAR",
                              side_effects=True)
+        conn.create_function("fsdp_latest_modified", self.latest_modified, ["VARCHAR"], "TIMESTAMP",
+                             side_effects=True, null_handling="special")
         conn.create_function("fsdp_temp_dir", self.temp_dir, [], "VARCHAR", side_effects=True)
         conn.create_function("fsdp_publish_tree", self.publish_tree, ["VARCHAR", "VARCHAR", "BOOLEAN"], "BIGINT",
                              side_effects=True)

@@ -24,6 +24,8 @@ def _parser() -> argparse.ArgumentParser:
     push.add_argument("--run-results", default=str(target / "run_results.json"))
     push.add_argument("--quality-json", default=None,
                       help="Soda scan result JSON file, or a directory of them")
+    push.add_argument("--freshness-json", default=None,
+                      help="dbt source freshness result of the run (include/pipeline/freshness.py)")
     push.add_argument("--dp-manifest", default=str(Path(__file__).with_name("data_product.yaml")))
     push.add_argument("--api-json", default=None,
                       help="the data API's description (python -m include.api describe): service, endpoints, lineage")
@@ -41,7 +43,8 @@ def push_command(args: argparse.Namespace) -> dict:
     from include.catalog.plan import build_plan
     from include.catalog.push import CatalogPusher, connect, dbt_workflow_config, run_dbt_workflow
 
-    plan = build_plan(args.manifest, args.catalog, args.quality_json, args.dp_manifest, args.api_json)
+    plan = build_plan(args.manifest, args.catalog, args.quality_json, args.dp_manifest, args.api_json,
+                      freshness_path=args.freshness_json)
     for w in plan.warnings:
         print(f"catalog: warning: {w}", file=sys.stderr)
     dag_tasks = json.loads(Path(args.dag_tasks).read_text()) if args.dag_tasks else []

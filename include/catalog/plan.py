@@ -58,6 +58,7 @@ class CheckPlan:
     outcome: str                 # pass / warn / fail / (other: aborted)
     value: Any
     timestamp_ms: int
+    kind: str = "soda"           # soda (a Soda check) | freshness (dbt source freshness of a source table)
 
 
 @dataclass(frozen=True)
@@ -386,9 +387,37 @@ def plan_api(api: dict, tables: dict[str, TablePlan], warnings: list[str]) -> di
     return api
 
 
+FRESHNESS_OUTCOME = {"pass": "pass", "warn": "warn", "error": "fail", "runtime error": "error"}
+
+
+def plan_freshness(path: str | Path | None, tables: dict[str, TablePlan], warnings: list[str]) -> list[CheckPlan]:
+    """dbt source freshness results (include/pipeline/freshness.py's file) as one check per
+    source table, timestamped with the run's logical date like the Soda results. A source that
+    never landed has no result to record."""
+    if not path or not Path(path).exists():
+        return []
+    doc = json.loads(Path(path).read_text())
+    ts = _iso_to_ms(str(doc.get("logical_date") or doc.get("as_of") or "")[:10] + "T00:00:00+00:00") or 0
+    out = []
+    for s in doc.get("sources", []):
+        uid = next((u for u, t in tables.items() if t.kind == "source" and t.name == s["table"]
+                    and u.split(".")[-2] == s["source"]), None)
+        if uid is None:
+            warnings.append(f"freshness of unknown source `{s['source']}.{s['table']}`: skipped")
+            continue
+        if s["status"] not in FRESHNESS_OUTCOME:
+            continue
+        out.append(CheckPlan(table=uid, column=None, name=f"dbt_freshness_{s['source']}_{s['table']}",
+                             check=f"dbt source freshness (warn / error after {s.get('criteria', '-')})",
+                             outcome=FRESHNESS_OUTCOME[s["status"]], value=s.get("age_hours"),
+                             timestamp_ms=ts, kind="freshness"))
+    return out
+
+
 def build_plan(manifest_path: str | Path, catalog_path: str | Path | None = None,
                quality_path: str | Path | None = None,
-               dp_manifest_path: str | Path = DEFAULT_DP_MANIFEST, api_path: str | Path | None = None) -> CatalogPlan:
+               dp_manifest_path: str | Path = DEFAULT_DP_MANIFEST, api_path: str | Path | None = None,
+               freshness_path: str | Path | None = None) -> CatalogPlan:
     """Read every input once and return the complete plan of what the catalog should hold."""
     dp = load_dp_manifest(dp_manifest_path)
     manifest = json.loads(Path(manifest_path).read_text())
@@ -405,6 +434,7 @@ def build_plan(manifest_path: str | Path, catalog_path: str | Path | None = None
         resolve_ref(plan.tables, port["ref"])   # fail early on a manifest naming a missing table
     plan.checks, plan.profiles = plan_quality(load_soda_scans(quality_path), plan.tables,
                                               dp["warehouse"].get("product_schema", ""), plan.warnings)
+    plan.checks += plan_freshness(freshness_path, plan.tables, plan.warnings)
     plan.dashboards = plan_dashboards(plan.tables, plan.warnings)
     if api_path and Path(api_path).exists():
         plan.api = plan_api(json.loads(Path(api_path).read_text()), plan.tables, plan.warnings)

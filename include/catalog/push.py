@@ -78,6 +78,7 @@ log = logging.getLogger("fsdp.catalog")
 
 SODA_TABLE_TEST = "sodaTableCheck"
 SODA_COLUMN_TEST = "sodaColumnCheck"
+FRESHNESS_TEST = "dbtSourceFreshness"
 SYSTEM_CLASSIFICATIONS = {"PII", "Tier", "PersonalData", "Certification"}
 
 
@@ -494,6 +495,13 @@ class CatalogPusher:
                 description=f"A SodaCL check on a {etype.value.lower()}, run by Soda Core in the pipeline "
                             "(include/quality); OpenMetadata stores its results."))
             self.result.add("test_definitions")
+        if any(c.kind == "freshness" for c in self.plan.checks):
+            self.om.create_or_update(CreateTestDefinitionRequest(
+                name=FRESHNESS_TEST, displayName="dbt source freshness", entityType=EntityType.TABLE,
+                testPlatforms=[TestPlatform.dbt],
+                description="How long ago the source last landed a file, against the source's warn_after / "
+                            "error_after (dbt source freshness, run by every fsdp_daily run); value in hours."))
+            self.result.add("test_definitions")
         for uid in sorted({c.table for c in self.plan.checks}):
             self.om.create_or_update_executable_test_suite(CreateTestSuiteRequest(
                 name=f"{self.tables[uid].fullyQualifiedName.root}.testSuite",
@@ -506,12 +514,15 @@ class CatalogPusher:
             if chk.name not in cases:
                 cases[chk.name] = self.om.create_or_update(CreateTestCaseRequest(
                     name=chk.name, displayName=chk.check[:256], entityLink=link,
-                    testDefinition=SODA_COLUMN_TEST if chk.column else SODA_TABLE_TEST,
-                    description=f"SodaCL check `{chk.check}` (include/quality).", owners=self.owners))
+                    testDefinition=FRESHNESS_TEST if chk.kind == "freshness" else
+                    SODA_COLUMN_TEST if chk.column else SODA_TABLE_TEST,
+                    description=(f"{chk.check} (include/pipeline/freshness.py)." if chk.kind == "freshness"
+                                 else f"SodaCL check `{chk.check}` (include/quality)."), owners=self.owners))
                 self.result.add("test_cases")
             answer = self.om.add_test_case_results(TestCaseResult(
                 timestamp=chk.timestamp_ms, testCaseStatus=outcome_status(chk.outcome),
-                result=f"Soda outcome: {chk.outcome or 'none'}; value: {chk.value}",
+                result=(f"freshness: {chk.outcome}; last landed {chk.value} h ago" if chk.kind == "freshness"
+                        else f"Soda outcome: {chk.outcome or 'none'}; value: {chk.value}"),
                 testResultValue=[TestResultValue(name="value", value=str(chk.value))]),
                 cases[chk.name].fullyQualifiedName.root)
             if answer is None:      # the client logs and swallows some failures: do not
@@ -522,8 +533,9 @@ class CatalogPusher:
                 name=f"{self.dp['name']}-soda", displayName=f"{self.dp['name']} quality gate (Soda)",
                 description="Every Soda check the pipeline runs on the data product.", owners=self.owners,
                 domains=[self.dp["domain"]["name"]]))
+            soda = {c.name for c in self.plan.checks if c.kind == "soda"}
             self.om.add_logical_test_cases(CreateLogicalTestCases(
-                testSuiteId=suite.id, testCaseIds=[c.id for c in cases.values()]))
+                testSuiteId=suite.id, testCaseIds=[c.id for n, c in cases.items() if n in soda]))
             self.result.add("test_suites")
         for prof in self.plan.profiles:
             cols = [ColumnProfile(timestamp=prof.timestamp_ms, **{k: v for k, v in c.items() if v is not None})

@@ -4,9 +4,9 @@ This is the one place the raw column names live. The generator writes exactly th
 the dbt sources declare exactly these columns (a test keeps the two in step). Column tags (PII,
 DOB) are declared once, in the dbt YAML, not here.
 
-Names follow the seed (``../shared/seeds/000_*``), misspellings included
+Names follow the seed (document A of docs/reference-design.md), misspellings included
 (``customer_privelege``, ``afflunce_level``): the raw contract keeps the source system's names and
-the dbt staging layer renames them (SEED_NOTES item 8).
+the dbt staging layer renames them (decision D8).
 
 Types are the logical types of the CSV text: ``string``, ``date`` (``YYYY-MM-DD``),
 ``timestamp`` (``YYYY-MM-DD HH:MM:SS``, UTC), ``int``, ``decimal`` (2 places). A missing value

@@ -35,7 +35,7 @@ def dbt_env() -> dict[str, str]:
     }
 
 
-def _run_dbt(*args: str, target_path: Path | None = None) -> None:
+def _run_dbt(*args: str, target_path: Path | None = None, ok_codes: tuple[int, ...] = (0,)) -> int:
     project = settings.dbt_project_dir()
     cmd = [settings.dbt_executable(), *args, "--project-dir", str(project), "--profiles-dir", str(project),
            "--target", settings.DBT_TARGET]
@@ -46,9 +46,10 @@ def _run_dbt(*args: str, target_path: Path | None = None) -> None:
     proc = subprocess.run(cmd, env=env, cwd=project, text=True, capture_output=True)
     if proc.stdout:
         log.info("%s", proc.stdout[-20000:])
-    if proc.returncode != 0:
+    if proc.returncode not in ok_codes:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-25:])
         raise RuntimeError(f"dbt {args[0]} failed (exit {proc.returncode}):\n{tail}")
+    return proc.returncode
 
 
 def parse_manifest() -> Path:

@@ -87,6 +87,47 @@ def verify_product(db_path: Path | None = None) -> dict[str, int]:
     return {k: int(v) for k, v in counts.items()}
 
 
+def quality_by_table(con, run_id: str) -> dict[str, dict[str, int]]:
+    """Soda outcomes per product table for the run: {table: {"pass": n, "warn": n, ...}}."""
+    if not con.execute("select count(*) from information_schema.tables where table_schema = 'quality' "
+                       "and table_name = 'check_results'").fetchone()[0]:
+        return {}
+    out: dict[str, dict[str, int]] = {}
+    for dataset, outcome, n in con.execute(
+            "select dataset, outcome, count(*) from quality.check_results where run_id = ? group by all",
+            [run_id]).fetchall():
+        out.setdefault(dataset, {})[outcome] = int(n)
+    return out
+
+
+def quality_status(outcomes: dict[str, int]) -> str:
+    """fail | warn | pass | unchecked, from one table's outcome counts."""
+    if not outcomes:
+        return "unchecked"
+    if outcomes.get("fail") or outcomes.get("error"):
+        return "fail"
+    return "warn" if outcomes.get("warn") else "pass"
+
+
+def publish(logical_date: date, run_id: str, outlet_events=None) -> dict:
+    """fsdp_daily's publication: verify the product tables (missing or empty fails the run) and put
+    each table's rows and quality outcome in the extra of its Asset event; returns the extras."""
+    counts = verify_product()
+    with connect() as con:
+        quality = quality_by_table(con, run_id)
+    extras = {}
+    for table, asset in zip(PRODUCT_TABLES, assets()):
+        outcomes = quality.get(table.name, {})
+        extras[table.relation] = {
+            "run_id": run_id, "logical_date": logical_date.isoformat(), "rows": counts[table.relation],
+            "quality_status": quality_status(outcomes), "quality": outcomes,
+        }
+        if outlet_events is not None:
+            outlet_events[asset].extra = extras[table.relation]
+    log.info("published: %s", "; ".join(f"{t} rows={e['rows']} quality={e['quality_status']}" for t, e in extras.items()))
+    return extras
+
+
 def write_report(kind: str, logical_date: date, payload: dict, reports_dir: Path | None = None) -> Path:
     """Write ``payload`` as reports/<kind>/<date>.json (atomic replace); returns the path."""
     out_dir = Path(reports_dir or settings.reports_dir()) / kind

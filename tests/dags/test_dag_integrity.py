@@ -80,15 +80,29 @@ def test_daily_dag_is_daily_without_catchup_and_has_the_trigger_form_params(dagb
 def test_pipeline_order_lands_then_dbt_then_publishes_then_docs(dagbag_report):
     tasks = dagbag_report["dags"]["fsdp_daily"]["tasks"]
     assert tasks["landing_inventory"]["upstream"] == ["land_mock_data"]
-    assert all("landing_inventory" in t["upstream"] for t_id, t in tasks.items()
+    assert tasks["source_freshness"]["upstream"] == ["landing_inventory"]
+    assert all("source_freshness" in t["upstream"] for t_id, t in tasks.items()
                if t_id.startswith("dbt.") and not any(u.startswith("dbt.") for u in t["upstream"]))
     assert tasks["publish_serving_copy"]["upstream"] == ["quality_gate", "semantic_layer"]
-    assert tasks["publish_data_product"]["upstream"] == ["landing_inventory", "publish_serving_copy"]
+    assert tasks["publish_data_product"]["upstream"] == ["publish_serving_copy"]
     assert tasks["semantic_layer"]["upstream"] == ["apply_role_views"]
     firsts = [t_id for t_id, t in tasks.items() if t_id.startswith("marketplace.")
               and not any(u.startswith("marketplace.") for u in t["upstream"])]
     assert firsts and all(tasks[t]["upstream"] == ["quality_gate"] for t in firsts)
     assert tasks["publish_dbt_docs"]["upstream"] == ["publish_data_product"]
+
+
+def test_the_reporting_tasks_are_teardowns_that_run_last_and_never_decide_the_run_state(dagbag_report):
+    # Regression: an all_done task at the end would turn a failed run green; a teardown does not count
+    tasks = dagbag_report["dags"]["fsdp_daily"]["tasks"]
+    assert tasks["run_report"]["is_teardown"] and tasks["quality_warnings"]["is_teardown"]
+    assert sorted(tasks["run_report"]["upstream"]) == ["publish_catalog", "quality_warnings"]
+    assert sorted(tasks["quality_warnings"]["upstream"]) == ["quality_gate", "source_freshness"]
+    assert not tasks["run_report"]["on_failure_fail_dagrun"]
+
+
+def test_the_daily_run_has_a_deadline_alert_through_the_notifier(dagbag_report):
+    assert dagbag_report["dags"]["fsdp_daily"]["deadline"] == ["SyncCallback:include.pipeline.alerts.FsdpAlertNotifier"]
 
 
 def test_publish_updates_the_product_assets_that_schedule_the_health_dag(dagbag_report):

@@ -188,7 +188,9 @@ def test_soda_checks_become_test_cases_with_results_in_suites(pushed):
                        "email_addr_not_null": ("Failed", 1767571200000),
                        "row_count > 0": ("Success", 1767484800000)}
     executable = bodies(fake, "PUT", "dataQuality/testSuites/executable")
-    assert {b["basicEntityReference"] for b in executable} == {table, fqn("fs_accelerator", "product_dp")}
+    # one executable suite per checked table: the Soda-checked ones, and the sources with a freshness result
+    assert {b["basicEntityReference"] for b in executable} == {
+        table, fqn("fs_accelerator", "product_dp"), fqn("landing", "customers"), fqn("landing", "transactions")}
     logical = fake.get("dataQuality/testSuites", "customer-overview-dp-soda")
     soda_ids = {d["id"] for f, d in fake.entities["dataQuality/testCases"].items()
                 if f.split(".")[-1].startswith("soda_")}
@@ -196,6 +198,22 @@ def test_soda_checks_become_test_cases_with_results_in_suites(pushed):
     defs = {b["name"]: b for b in bodies(fake, "PUT", "dataQuality/testDefinitions")}
     assert defs["sodaTableCheck"]["testPlatforms"] == ["Soda"]
     assert defs["sodaColumnCheck"]["entityType"] == "COLUMN"
+
+
+def test_source_freshness_becomes_a_dbt_test_case_per_source_table_with_its_result(pushed):
+    fake = pushed.fake
+    cases = {b["name"]: b for b in bodies(fake, "PUT", "dataQuality/testCases") if b["name"].startswith("dbt_freshness_")}
+    assert set(cases) == {"dbt_freshness_landing_customers", "dbt_freshness_landing_transactions"}
+    assert all(c["testDefinition"] == "dbtSourceFreshness" for c in cases.values())
+    assert all(c["entityLink"].startswith("<#E::table::") and ".landing." in c["entityLink"] for c in cases.values())
+    statuses = {}
+    for name in cases:
+        case_fqn = next(f for f in fake.entities["dataQuality/testCases"] if f.endswith("." + name))
+        (result,) = fake.results[case_fqn].values()
+        statuses[name] = result["testCaseStatus"]
+    assert statuses == {"dbt_freshness_landing_customers": "Success", "dbt_freshness_landing_transactions": "Success"}
+    defs = {b["name"]: b for b in bodies(fake, "PUT", "dataQuality/testDefinitions")}
+    assert defs["dbtSourceFreshness"]["testPlatforms"] == ["dbt"] and defs["dbtSourceFreshness"]["entityType"] == "TABLE"
 
 
 def test_quality_profiles_become_table_profiles(pushed):
