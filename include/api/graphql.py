@@ -4,7 +4,7 @@
 
 ``data`` and ``meta`` are JSON scalars, as in the document's Studio-generated query. Its other
 example selects ``meta { rateLimit { limit remaining resetAt } }``, which no schema can serve
-next to ``{ data meta }`` (a field is either a scalar or an object; SEED_NOTES 15): ``meta`` stays
+next to ``{ data meta }`` (a field is either a scalar or an object; D15 in docs/reference-design.md): ``meta`` stays
 the scalar and holds ``rateLimit``, and ``rateLimit { limit remaining resetAt used }`` is a typed
 field beside it. Members are strings, so introspection shows the query shape, never the model's
 members (``/v2/meta`` lists those, per caller).

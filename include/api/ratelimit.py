@@ -1,7 +1,7 @@
 """Rate limits: fixed windows counted with the `limits` library (in memory, or in Redis when
 several replicas serve), plus concurrency slots per caller.
 
-How the document's overlapping limits combine (SEED_NOTES 11, README "Rate limits"):
+How the document's overlapping limits combine (D11 in docs/reference-design.md, README "Rate limits"):
 every applicable window is counted and checked, the call is refused when any of them is over its
 limit, and the ``X-RateLimit-*`` headers describe the window that answers: the refusing one, or
 else the one with the fewest calls left (ties: the shortest window). The windows are the
