@@ -10,13 +10,23 @@ import pytest
 from tests.e2e import harness
 
 INSPECT = r'''
-import json, time
+import functools, json, time
+from cosmos.dbt import graph as cosmos_graph
+loads = []  # how Cosmos read the dbt project at this parse (a manifest, or `dbt ls` and its cache)
+for name in ("load_from_dbt_manifest", "load_via_dbt_ls", "load_via_dbt_ls_file", "load_via_custom_parser"):
+    method = getattr(cosmos_graph.DbtGraph, name, None)
+    if method is not None:
+        def recorded(self, *a, _name=name, _method=method, **kw):
+            loads.append(_name)
+            return _method(self, *a, **kw)
+        setattr(cosmos_graph.DbtGraph, name, functools.wraps(method)(recorded))
 t0 = time.monotonic()
 from airflow.dag_processing.dagbag import DagBag
 bag = DagBag(dag_folder="dags")
 out = {"import_errors": {k: str(v) for k, v in bag.import_errors.items()},
        "load_seconds": time.monotonic() - t0,
        "file_seconds": {s.file: s.duration.total_seconds() for s in bag.dagbag_stats},
+       "cosmos_loads": loads,
        "dags": {}}
 for dag_id, dag in bag.dags.items():
     tasks = {}

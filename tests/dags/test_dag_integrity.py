@@ -17,10 +17,11 @@ def test_every_dag_file_imports_without_errors(dagbag_report):
     assert EXPECTED <= set(dagbag_report["dags"])
 
 
-def test_each_dag_file_parses_in_under_five_seconds(dagbag_report):
-    # Regression: Cosmos' default LoadMode runs `dbt ls` at every parse; the manifest keeps it sub-second
-    slow = {f: s for f, s in dagbag_report["file_seconds"].items() if s > 5}
-    assert slow == {}
+def test_parsing_the_dags_renders_from_the_manifest_and_never_runs_dbt(dagbag_report):
+    # Regression: Cosmos' default LoadMode runs `dbt ls` at every parse (tens of seconds); rendering
+    # from the manifest runs no dbt. Parse time itself is a figure of benchmarks/, not a timed test.
+    loads = dagbag_report["cosmos_loads"]
+    assert loads and set(loads) == {"load_from_dbt_manifest"}, loads
 
 
 def test_every_dag_has_tags_an_owner_docs_and_a_failure_callback(dagbag_report):
