@@ -179,42 +179,6 @@ def test_the_viewer_copies_a_working_curl_and_is_told_graphql_and_sql_are_not_it
     assert page.page.locator("#code-sql").inner_text() == ""
 
 
-def test_a_time_dimension_filters_and_paging_give_loads_rows_in_the_page_and_in_the_copied_calls(studio, studio_api):
-    tok = token("admin", "studio-browser-admin")
-    page = studio().log_in(tok)
-    page.pick("transactions.transaction_count", "transactions.channel")
-    page.page.get_by_label("Dimension", exact=True).select_option("transactions.txn_ts")
-    page.page.get_by_label("Granularity").select_option("day")
-    page.page.get_by_label("From").fill(str(fixtures.DAY))
-    page.page.get_by_label("To").fill(str(fixtures.DAY))
-    page.add_filter("transactions.channel", "in", ["Mobile", "Web"])
-    page.add_sort("transactions.txn_ts", "asc")
-    page.add_sort("transactions.channel", "desc")
-    page.set_paging(1, 1)
-    assert "rows in" in page.run(), page.error()
-    query = {"measures": ["transactions.transaction_count"], "dimensions": ["transactions.channel"],
-             "timeDimensions": [{"dimension": "transactions.txn_ts", "granularity": "day",
-                                 "dateRange": [str(fixtures.DAY), str(fixtures.DAY)]}],
-             "filters": [{"member": "transactions.channel", "operator": "in", "values": ["Mobile", "Web"]}],
-             "order": [["transactions.txn_ts", "asc"], ["transactions.channel", "desc"]], "limit": 1, "offset": 1}
-    expected = load(studio_api, tok, query)
-    columns = ["transactions.channel", "transactions.txn_ts.day", "transactions.transaction_count"]
-    assert page.columns() == columns
-    assert expected["data"] and expected["data"][0]["transactions.channel"] == "Mobile"   # page 2 of Web, Mobile
-    assert same_rows(page.rows(), expected["data"], columns)
-    done = subprocess.run(["bash", "-c", page.copy("cURL")], capture_output=True, text=True, timeout=180)
-    assert json.loads(done.stdout)["data"] == expected["data"]
-    resp = httpx.post(studio_api.url + "/v2/graphql", json={"query": page.copy("GraphQL")},
-                      headers={"Authorization": f"Bearer {tok}"}, timeout=120)
-    assert resp.json()["data"]["load"]["data"] == expected["data"]
-    # every control has a name a screen reader reads out
-    unnamed = page.page.evaluate("""() => [...document.querySelectorAll('input, select, textarea, button')]
-        .filter(e => !e.closest('[hidden]') && !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
-                     && !(e.tagName === 'BUTTON' && e.textContent.trim()))
-        .map(e => e.outerHTML)""")
-    assert unnamed == []
-
-
 def test_values_are_rendered_as_text_and_the_page_refuses_markup_from_strings(studio, studio_api):
     tok = token("admin", "studio-browser-admin")
     page = studio().log_in(tok)

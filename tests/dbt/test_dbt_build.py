@@ -293,7 +293,11 @@ def test_dbt_unit_tests_pass(pipeline):
     warehouse, _ = pipeline
     warehouse.dbt("test", "--select", "test_type:unit")
     results = warehouse.run_results()["results"]
-    assert len(results) == 7 and all(r["status"] == "pass" for r in results)
+    import json
+    declared = json.loads((warehouse.target_path / "manifest.json").read_text())["unit_tests"]
+    assert len(declared) >= 9                       # cleansing, dedup, archetypes and spend segments
+    assert {r["unique_id"] for r in results} == set(declared)
+    assert all(r["status"] == "pass" for r in results), [(r["unique_id"], r["status"]) for r in results]
 
 
 def test_dbt_docs_generate_writes_the_catalog(pipeline):
