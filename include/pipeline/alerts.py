@@ -197,6 +197,12 @@ class FsdpAlertNotifier(BaseNotifier):
         self.message = message
         self.outcome: dict[str, str] = {}
 
+    def render_template_fields(self, context, jinja_env=None) -> None:
+        # Nothing to template: the alert's text is final. BaseNotifier would build a Jinja environment
+        # from context["dag"], which for a DAG-level callback of `airflow dags test` is a
+        # SerializedDAG without get_template_env (AttributeError: the alert was never sent).
+        return None
+
     def notify(self, context) -> None:
         try:
             alert = build_alert(self.event, dict(context or {}), self.message)

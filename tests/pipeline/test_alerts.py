@@ -38,6 +38,15 @@ def test_by_default_an_alert_is_one_log_line_with_the_run_report_link(alert_env,
     assert notifier.outcome == {"log": "sent"}
 
 
+def test_called_as_a_dag_callback_with_a_serialized_dag_the_alert_still_goes_out(alert_env, caplog):
+    # Regression: Airflow calls the notifier (__call__, which renders template fields) with
+    # context["dag"] a SerializedDAG in `airflow dags test`; it has no get_template_env
+    notifier = alerts.FsdpAlertNotifier("failure")
+    notifier(_context(dag=SimpleNamespace(dag_id="fsdp_daily")))
+    assert [r for r in caplog.records if r.getMessage().startswith("FSDP run FAILED")]
+    assert notifier.outcome == {"log": "sent"}
+
+
 def test_email_goes_through_the_smtp_providers_notifier_to_the_configured_server(alert_env):
     with FakeSMTP() as smtp:
         alert_env.setenv("FSDP_ALERT_CHANNELS", "log,email")
