@@ -7,14 +7,17 @@ the dbt docs shown in this UI (**Browse > dbt Docs (FSDP data product)**).
 
 | step | what it does |
 | --- | --- |
+| `start_run` | (setup) takes the warehouse's run lease: one run at a time per DuckDB file, across processes (scripts/run.sh, this scheduler, the compose stack). A second run waits for the first (or refuses after `FSDP_RUN_LOCK_WAIT_S`) with a line naming it. A run found dead (its process gone) is recorded as died, and this run repairs what it left. |
 | `land_mock_data` | generates the logical date's mock data and lands it as CSV (`landing/<entity>/dt=<date>/`). Skipped with **skip_generation** (in production the source systems land the files). Retries with exponential backoff on blob errors. |
 | `landing_inventory` | reads what is landed for the date (each landing's `_manifest.json`): rows per entity. Runs when landing was skipped. |
 | `dbt` | the dbt project (Astronomer Cosmos): one task per model, snapshot and seed, each followed by its dbt tests, so a failing test stops exactly the models that depend on it. |
 | `quality_gate` | Soda checks (`include/quality/checks/`, one file per product table) and column profiles; a failed fail-level check fails the run here, before anything is published; warnings are recorded. Results: `reports/quality/<date>/` (JSON) and the `quality.check_results` / `quality.column_profiles` tables. |
 | `apply_role_views` | (re)creates the governance views, one schema per role (`include/governance`): masked PII per the masking policies. |
+| `publish_output_port` | the output port (`include/output_port`): each product table as Parquet in the `curated` container, PII masked for the port's audience (hashed names, quarter-bucketed dates of birth), published atomically per table (a pointer switched last) and reconciled with the warehouse: a file lost or altered in the container is rewritten, and a port that does not match the warehouse fails the run. Only after the quality gate: unchecked rows are never published. |
 | `publish_data_product` | verifies every product table exists and has rows, writes the run report, and updates the product's Airflow **Assets** (`fs_accelerator.*`), which schedule `fsdp_product_health`. |
 | `publish_dbt_docs` | `dbt docs generate` for the warehouse as built, published atomically for the UI. |
 | `publish_catalog` | pushes tables, tags, lineage, the data product and the quality results to OpenMetadata (`include/catalog`, own virtualenv); with no server configured it records what it would send to `.local/catalog/`. After the docs, because it reads the fresh `catalog.json`. |
+| `end_run` | (teardown, runs whatever happened) records the run's end in the warehouse's run log (`ops.pipeline_runs`: complete only if every task succeeded), its retries in the run report, and releases the lease. |
 
 **Parameters** (trigger form): `rows` customers to generate, `bad_rows` extra invalid rows the
 cleansing must reject, `skip_generation`, `full_refresh` (dbt `--full-refresh`: rebuilds the
@@ -22,19 +25,22 @@ incremental raw history from every landed file).
 
 **Backfill** (catchup is off): `airflow backfill create --dag-id fsdp_daily --from-date 2026-01-01 --to-date 2026-01-07`.
 Every task that opens the DuckDB file runs in the one-slot pool `duckdb_writer` (DuckDB allows one
-writing process per file). On failure, the run logs one line starting `FSDP run FAILED`.
+writing process per file); the run lease orders whole runs across Airflows and scripts. Every retried
+storage or catalog call logs one `retry ...` line and is counted in the run report. On failure, the
+run logs one line starting `FSDP run FAILED`.
 """
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Param, dag, task
+from airflow.sdk import Param, dag, setup, task, teardown
 from cosmos import DbtTaskGroup
 
 from include.pipeline import product, settings
 from include.pipeline.callbacks import log_failure_summary
 from include.pipeline.dbt import task_group_kwargs
+from include.pipeline.runs import task_started
 
 # Blob storage calls retry transient errors inside the client (include/blob_storage.py); a task
 # retry covers longer outages (an emulator restart, a storage account throttling for minutes).
@@ -48,7 +54,9 @@ BLOB_RETRIES = {"retries": 4, "retry_delay": timedelta(seconds=15), "retry_expon
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": "fsdp-data-product", "retries": 1, "retry_delay": timedelta(seconds=30)},
+    default_args={"owner": "fsdp-data-product", "retries": 1, "retry_delay": timedelta(seconds=30),
+                  # every task refreshes the run's warehouse lease and stops if another run took it over
+                  "pre_execute": task_started},
     params={
         "rows": Param(500, type="integer", minimum=1, maximum=5_000_000, title="Customers to generate",
                       description="Customers in the logical date's mock landing."),
@@ -64,6 +72,26 @@ BLOB_RETRIES = {"retries": 4, "retry_delay": timedelta(seconds=15), "retry_expon
     on_failure_callback=log_failure_summary,
 )
 def fsdp_daily():
+    @setup
+    @task(pool=settings.DUCKDB_POOL, retries=0)
+    def start_run(logical_date=None, dag_run=None, ti=None) -> dict:
+        from include.pipeline.dbt import release_dbt_duckdb
+        from include.pipeline.runs import start_run as start
+
+        release_dbt_duckdb()
+        return start(dag_run.run_id, dag_run.dag_id, _day(logical_date, dag_run).isoformat(), ti=ti)
+
+    @teardown
+    @task(pool=settings.DUCKDB_POOL)
+    def end_run(lease: dict, logical_date=None, dag_run=None, ti=None) -> dict:
+        from include.pipeline.dbt import release_dbt_duckdb
+        from include.pipeline.runs import end_run as end
+
+        release_dbt_duckdb()
+        states = (ti.get_task_states(dag_id=dag_run.dag_id, run_ids=[dag_run.run_id]) or {}).get(dag_run.run_id, {})
+        states = {t: str(s).lower().split(".")[-1] for t, s in states.items() if t != ti.task_id}
+        return end(dag_run.run_id, dag_run.dag_id, _day(logical_date, dag_run).isoformat(), lease, states)
+
     @task(**BLOB_RETRIES)
     def land_mock_data(params=None, logical_date=None, dag_run=None) -> dict:
         from airflow.exceptions import AirflowSkipException
@@ -101,11 +129,23 @@ def fsdp_daily():
         release_dbt_duckdb()
         return apply(settings.duckdb_path(), settings.dbt_manifest_path())
 
+    @task(pool=settings.DUCKDB_POOL, **BLOB_RETRIES)
+    def publish_output_port(logical_date=None, dag_run=None) -> dict:
+        from include.output_port import publish
+        from include.pipeline.dbt import release_dbt_duckdb
+        from include.pipeline.landing import retry_only_storage_errors
+
+        release_dbt_duckdb()
+        with retry_only_storage_errors():
+            return publish(settings.duckdb_path(), dag_run.run_id, _day(logical_date, dag_run).isoformat())
+
     @task(pool=settings.DUCKDB_POOL, outlets=product.assets())
-    def publish_data_product(landed: dict[str, int], params=None, logical_date=None, dag_run=None) -> str:
+    def publish_data_product(landed: dict[str, int], output_port: dict, params=None, logical_date=None,
+                             dag_run=None) -> str:
         from include.pipeline.summary import publish_run_report
 
-        return str(publish_run_report(_day(logical_date, dag_run), landed, dict(params)))
+        return str(publish_run_report(_day(logical_date, dag_run), landed, dict(params),
+                                      run_id=dag_run.run_id, output_port=output_port))
 
     @task(pool=settings.DUCKDB_POOL)
     def publish_dbt_docs() -> str:
@@ -116,17 +156,20 @@ def fsdp_daily():
     @task(retries=2, retry_delay=timedelta(minutes=1), retry_exponential_backoff=True)
     def publish_catalog(logical_date=None, dag_run=None, dag=None) -> dict:
         from include.catalog.launcher import push_to_catalog
+        from include.pipeline.dbt import merge_run_results
 
         docs = settings.dbt_docs_dir()
         return push_to_catalog(manifest=docs / "manifest.json", catalog=docs / "catalog.json",
-                               run_results=settings.dbt_target_dir() / "run_results.json",
+                               run_results=merge_run_results(dag_run.run_id),
                                quality_json=settings.reports_dir() / "quality" / _day(logical_date, dag_run).isoformat(),
                                dag=dag)
 
+    run = start_run()
     landed = landing_inventory()
     dbt = DbtTaskGroup(group_id="dbt", **task_group_kwargs())
-    (land_mock_data() >> landed >> dbt >> quality_gate() >> apply_role_views() >> publish_data_product(landed)
-     >> publish_dbt_docs() >> publish_catalog())
+    port = publish_output_port()
+    (run >> land_mock_data() >> landed >> dbt >> quality_gate() >> apply_role_views() >> port
+     >> publish_data_product(landed, port) >> publish_dbt_docs() >> publish_catalog() >> end_run(run))
 
 
 def _day(logical_date, dag_run):

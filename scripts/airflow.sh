@@ -3,12 +3,12 @@
 # .local/airflow): api-server, scheduler, dag-processor and triggerer in the foreground; Ctrl-C
 # stops them. Prints the URL and the login. Component logs: .local/logs/airflow/<component>.log
 #
-#   scripts/airflow.sh            # port 8080, or FSDP_AIRFLOW_PORT
+#   scripts/airflow.sh            # this checkout's port (FSDP_AIRFLOW_PORT, .local/ports.env)
 #   scripts/airflow.sh --port 8793
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-port="${FSDP_AIRFLOW_PORT:-8080}"
+port=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --port) port="$2"; shift 2 ;;
@@ -17,9 +17,12 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+setup_lock
 ensure_all
 cd "$ROOT"
 ensure_airflow
+setup_unlock
+port="${port:-$FSDP_AIRFLOW_PORT}"
 url="http://127.0.0.1:$port"
 export AIRFLOW__API__PORT="$port" AIRFLOW__API__BASE_URL="$url" AIRFLOW__API__WORKERS=1
 export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="$url/execution/"

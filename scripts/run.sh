@@ -4,13 +4,17 @@
 # role views -> publish -> dbt docs), then a summary of the run. Exits non-zero when the run fails.
 #
 #   scripts/run.sh [--date YYYY-MM-DD] [--rows N] [--bad-rows N] [--skip-generation] [--full-refresh]
+#                  [--wait SECONDS]
 #
-# Defaults: today's date (UTC), 500 customers, 25 extra bad rows. The full Airflow log of the run
-# goes to .local/logs/pipeline-<date>.log.
+# Defaults: today's date (UTC), 500 customers, 25 extra bad rows. One run at a time per warehouse:
+# a run started while another holds the DuckDB file waits for it (up to --wait seconds, default
+# FSDP_RUN_LOCK_WAIT_S or 3600; 0 = refuse at once) and then exits 75 if it is still busy. The full
+# Airflow log of each run goes to .local/logs/pipeline-<date>-<time>-<pid>.log (kept), and
+# .local/logs/pipeline-<date>.log links to the latest.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-day="$(date -u +%Y-%m-%d)"; rows=500; bad_rows=25; skip=false; full_refresh=false
+day="$(date -u +%Y-%m-%d)"; rows=500; bad_rows=25; skip=false; full_refresh=false; wait_s=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --date) day="$2"; shift 2 ;;
@@ -18,22 +22,35 @@ while [ $# -gt 0 ]; do
     --bad-rows) bad_rows="$2"; shift 2 ;;
     --skip-generation) skip=true; shift ;;
     --full-refresh) full_refresh=true; shift ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    --wait) wait_s="$2"; shift 2 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 case "$day" in [0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]) ;; *) echo "--date must be YYYY-MM-DD" >&2; exit 2 ;; esac
-case "$rows$bad_rows" in *[!0-9]*) echo "--rows and --bad-rows must be whole numbers" >&2; exit 2 ;; esac
+case "$rows$bad_rows$wait_s" in *[!0-9]*) echo "--rows, --bad-rows and --wait must be whole numbers" >&2; exit 2 ;; esac
 
+setup_lock                     # setup steps of two scripts started at once run one after the other
 ensure_all
 cd "$ROOT"
 ensure_airflow
+setup_unlock
 mkdir -p "$LOCAL/logs"
-logfile="$LOCAL/logs/pipeline-$day.log"
+# one log per run (earlier runs' logs are kept); pipeline-<date>.log points at the latest
+logfile="$LOCAL/logs/pipeline-$day-$(date -u +%Y%m%dT%H%M%SZ)-$$.log"
+latest="$LOCAL/logs/pipeline-$day.log"
+if [ -f "$latest" ] && [ ! -L "$latest" ]; then   # a log written before logs were kept per run
+  mv "$latest" "$LOCAL/logs/pipeline-$day-$(date -u -r "$latest" +%Y%m%dT%H%M%SZ)-earlier.log"
+fi
+ln -sfn "$(basename "$logfile")" "$latest"
 conf="{\"rows\": $rows, \"bad_rows\": $bad_rows, \"skip_generation\": $skip, \"full_refresh\": $full_refresh}"
 log "running fsdp_daily for $day with $conf (log: $logfile)"
 status=0
-airflow dags test fsdp_daily "$day" -c "$conf" >"$logfile" 2>&1 || status=$?
+# the warehouse's run lease (include/pipeline/runlock.py): waits for a run in progress on the same
+# DuckDB file (any checkout, scripts/airflow.sh, ...), or refuses after --wait seconds, exit 75
+"$VENV/bin/python" -m include.pipeline.runlock run --date "$day" --label "scripts/run.sh --date $day" \
+  ${wait_s:+--wait "$wait_s"} --log "$logfile" -- airflow dags test fsdp_daily "$day" -c "$conf" || status=$?
+if [ "$status" -eq 75 ]; then exit 75; fi
 # the one-line failure summary of the DAG's failure callback, when there is one
 grep -o 'FSDP run FAILED.*' "$logfile" | tail -1 | sed 's/ \[fsdp.pipeline\].*//' >&2 || true
 echo

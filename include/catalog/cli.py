@@ -89,11 +89,19 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("FSDP_CATALOG_LOG_LEVEL", "WARNING"),
                         format="%(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
-    from include.catalog.push import CatalogPushError
+    from metadata.ingestion.ometa.client import APIError
+
+    from include.catalog.push import CatalogPushError, refused_write_message
     try:
         summary = push_command(args)
     except CatalogPushError as exc:
         print(f"catalog: FAILED: {exc}", file=sys.stderr)
+        return 2
+    except APIError as exc:
+        refused = refused_write_message(exc, os.environ.get("OPENMETADATA_HOST_PORT", "").strip() or "the recorder")
+        if refused is None:
+            traceback.print_exc()
+        print(f"catalog: FAILED: {refused or f'{type(exc).__name__}: {exc}'}", file=sys.stderr)
         return 2
     except Exception as exc:  # noqa: BLE001 - a rejected write, a bad artifact: one line after the trace
         traceback.print_exc()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from include.pipeline import product, settings
+from include.pipeline import events, product, runlock, runstate, settings
 
 DAG_ID = "fsdp_daily"
 
@@ -60,16 +60,18 @@ def entity_counts(con, logical_date: date, landed: dict[str, int]) -> dict[str, 
     return out
 
 
-def publish_run_report(logical_date: date, landed: dict[str, int], params: dict) -> Path:
+def publish_run_report(logical_date: date, landed: dict[str, int], params: dict, run_id: str = "manual",
+                       output_port: dict | None = None) -> Path:
     """fsdp_daily's publication step: verify the product tables (missing or empty fails the run),
-    count landed/accepted/rejected per entity, write reports/runs/<date>.json; returns its path."""
+    count landed/accepted/rejected per entity, add them (and what the output port published) to the
+    run report reports/runs/<date>.json; returns its path. The run's first and last tasks add its
+    state, repairs and retries (include/pipeline/runs.py)."""
     tables = product.verify_product()
     with product.connect() as con:
         entities = entity_counts(con, logical_date, landed)
-    return product.write_report("runs", logical_date, {
-        "params": params, "entities": entities, "product_tables": tables,
-        "duckdb": str(settings.duckdb_path()), "dbt_docs": str(settings.dbt_docs_dir()),
-    })
+    return runstate.update_report(logical_date, run_id, params=params, entities=entities, product_tables=tables,
+                                  output_port=output_port, duckdb=str(settings.duckdb_path()),
+                                  dbt_docs=str(settings.dbt_docs_dir()))
 
 
 def dag_run_states(logical_date: date) -> dict | None:
@@ -90,7 +92,9 @@ def dag_run_states(logical_date: date) -> dict | None:
         tis = session.scalars(select(TaskInstance).where(TaskInstance.dag_id == DAG_ID)
                               .where(TaskInstance.run_id == run.run_id)).all()
         return {"run_id": run.run_id, "state": str(run.state),
-                "tasks": {ti.task_id: str(ti.state) for ti in tis}}
+                "tasks": {ti.task_id: str(ti.state) for ti in tis},
+                # a task's try number above 1: Airflow retried the whole task (after the calls' own retries)
+                "task_retries": {ti.task_id: ti.try_number - 1 for ti in tis if (ti.try_number or 0) > 1}}
 
 
 def check_counts(tasks: dict[str, str]) -> dict[str, dict[str, int]]:
@@ -140,10 +144,27 @@ def build_summary(logical_date: date) -> dict:
             landed = landed_rows(logical_date)
         except Exception as exc:  # storage down: the summary still reports the rest
             summary["landing_error"] = str(exc).splitlines()[0]
+    if report and run and report.get("run_id") == run["run_id"]:
+        summary["report_status"] = report.get("status")
+        for key in ("died", "repairing", "output_port", "previous_run"):
+            summary[key] = report.get(key)
+    elif report and report.get("previous_run", {}).get("run_id") == (run or {}).get("run_id"):
+        summary["report_status"] = report["previous_run"].get("status")
+        summary["died"] = report["previous_run"].get("died")
+    if run:
+        summary["retries"] = events.retry_summary(run["run_id"])
+        if run["state"] == "running" and summary.get("report_status") != "died":
+            lock = runlock.RunLock(settings.duckdb_path())
+            lease = lock.read()
+            if lease is None or lease.run_id != run["run_id"] or not lock.holder_state(lease)[0]:
+                summary["report_status"] = "died"
+                summary["died"] = {"detail": "its process is gone (no live holder of the warehouse lease); "
+                                             "the next run records and repairs it"}
     try:
         with product.connect() as con:
             summary["entities"] = entity_counts(con, logical_date, landed)
             summary["product_tables"] = product.table_rows(con)
+            summary["warehouse"] = runstate.warehouse_runs(con)
             if run:
                 summary["quality"] = quality_outcomes(con, run["run_id"])
     except Exception as exc:
@@ -160,8 +181,18 @@ def _n(value) -> str:
 def format_summary(s: dict) -> str:
     """The summary as text: run state, per-entity table, checks, product tables, where things are."""
     run = s.get("run") or {}
-    state = run.get("state", "not run")
+    state = "died" if s.get("report_status") == "died" else run.get("state", "not run")
     lines = [f"fsdp_daily {s['logical_date']}: {state.upper()}" + (f"  (run {run['run_id']})" if run else "")]
+    if state == "died":
+        lines.append(f"  died: {(s.get('died') or {}).get('detail', 'its process is gone')}")
+        lines.append(f"  repair: the next run repairs it; if that fails: "
+                     f"{runstate.FULL_REFRESH_HINT.format(day=s['logical_date'])}")
+    for r in s.get("repairing") or []:
+        lines.append(f"  repaired: run {r['run_id']} for {r['logical_date']} had died mid-build; this run "
+                     f"rebuilt what it left")
+    prev = s.get("previous_run") or {}
+    if prev.get("status") == "died":
+        lines.append(f"  previous run of this date {prev['run_id']}: DIED ({(prev.get('died') or {}).get('detail', '')})")
     tasks = run.get("tasks", {})
     failed = sorted(t for t, st in tasks.items() if st == "failed")
     if failed:
@@ -186,6 +217,24 @@ def format_summary(s: dict) -> str:
                 lines.append(f"    {outcome}: " + ", ".join(quality[outcome]))
     if s.get("product_tables"):
         lines.append("  product tables: " + ", ".join(f"{t} {_n(n)}" for t, n in s["product_tables"].items()))
+    for name, port in ((s.get("output_port") or {}).get("ports") or {}).items():
+        tables = ", ".join(f"{t} {r['status']}" + (f" ({r['rewritten']} of {r['partitions']} partitions written)"
+                                                    if r["status"] != "unchanged" else "")
+                           for t, r in port["tables"].items())
+        lines.append(f"  output port {name} (audience {', '.join(port['audience']) or 'public'}): {tables}")
+    retries = s.get("retries") or {}
+    task_retries = run.get("task_retries") or {}
+    if retries or task_retries:
+        parts = [f"{system} {r['retries']} (waited {r['waited_s']:.0f} s; {', '.join(list(r['calls'])[:2])})"
+                 for system, r in retries.items()]
+        parts += [f"task {t} retried {n}x" for t, n in task_retries.items()]
+        lines.append("  retries: " + "; ".join(parts))
+    else:
+        lines.append("  retries: none (no storage or catalog call was retried)")
+    last = (s.get("warehouse") or {}).get("last_complete")
+    if last:
+        lines.append(f"  warehouse last built completely by run {last['run_id']} ({last['logical_date']}), "
+                     f"finished {last['finished_at']}")
     for key in ("landing_error", "warehouse_error"):
         if s.get(key):
             lines.append(f"  {key.replace('_', ' ')}: {s[key]}")
@@ -208,7 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("azure").setLevel(logging.WARNING)
     summary = build_summary(args.date)
     print(json.dumps(summary, indent=2, default=str) if args.json else format_summary(summary))
-    return 0 if (summary.get("run") or {}).get("state") == "success" else 1
+    ok = (summary.get("run") or {}).get("state") == "success" and summary.get("report_status") != "died"
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
