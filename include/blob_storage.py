@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 # Azurite's public development account (documented by Microsoft; not a secret).
 AZURITE_DEV_ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
@@ -106,7 +106,7 @@ def _retry_what(settings: dict) -> str:
     request = getattr(history[-1], "http_request", None) if history else None
     if request is None:
         return "blob request"
-    path = urlparse(request.url).path
+    path = unquote(urlparse(request.url).path)
     # /devstoreaccount1/<container>/<blob> on Azurite, /<container>/<blob> on Azure
     path = path.split("/devstoreaccount1", 1)[-1]
     return f"{request.method} {path.lstrip('/') or '/'}"

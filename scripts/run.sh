@@ -14,51 +14,56 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-day="$(date -u +%Y-%m-%d)"; rows=500; bad_rows=25; skip=false; full_refresh=false; wait_s=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --date) day="$2"; shift 2 ;;
-    --rows) rows="$2"; shift 2 ;;
-    --bad-rows) bad_rows="$2"; shift 2 ;;
-    --skip-generation) skip=true; shift ;;
-    --full-refresh) full_refresh=true; shift ;;
-    --wait) wait_s="$2"; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
-    *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
-  esac
-done
-case "$day" in [0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]) ;; *) echo "--date must be YYYY-MM-DD" >&2; exit 2 ;; esac
-case "$rows$bad_rows$wait_s" in *[!0-9]*) echo "--rows, --bad-rows and --wait must be whole numbers" >&2; exit 2 ;; esac
+# the whole script in a function: bash reads it completely before running it, so editing this
+# file while a run is in progress cannot break that run
+main() {
+  day="$(date -u +%Y-%m-%d)"; rows=500; bad_rows=25; skip=false; full_refresh=false; wait_s=""
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --date) day="$2"; shift 2 ;;
+      --rows) rows="$2"; shift 2 ;;
+      --bad-rows) bad_rows="$2"; shift 2 ;;
+      --skip-generation) skip=true; shift ;;
+      --full-refresh) full_refresh=true; shift ;;
+      --wait) wait_s="$2"; shift 2 ;;
+      -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+      *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
+    esac
+  done
+  case "$day" in [0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]) ;; *) echo "--date must be YYYY-MM-DD" >&2; exit 2 ;; esac
+  case "$rows$bad_rows$wait_s" in *[!0-9]*) echo "--rows, --bad-rows and --wait must be whole numbers" >&2; exit 2 ;; esac
 
-setup_lock                     # setup steps of two scripts started at once run one after the other
-ensure_all
-cd "$ROOT"
-ensure_airflow
-setup_unlock
-mkdir -p "$LOCAL/logs"
-# one log per run (earlier runs' logs are kept); pipeline-<date>.log points at the latest
-logfile="$LOCAL/logs/pipeline-$day-$(date -u +%Y%m%dT%H%M%SZ)-$$.log"
-latest="$LOCAL/logs/pipeline-$day.log"
-if [ -f "$latest" ] && [ ! -L "$latest" ]; then   # a log written before logs were kept per run
-  mv "$latest" "$LOCAL/logs/pipeline-$day-$(date -u -r "$latest" +%Y%m%dT%H%M%SZ)-earlier.log"
-fi
-ln -sfn "$(basename "$logfile")" "$latest"
-conf="{\"rows\": $rows, \"bad_rows\": $bad_rows, \"skip_generation\": $skip, \"full_refresh\": $full_refresh}"
-log "running fsdp_daily for $day with $conf (log: $logfile)"
-status=0
-# the warehouse's run lease (include/pipeline/runlock.py): waits for a run in progress on the same
-# DuckDB file (any checkout, scripts/airflow.sh, ...), or refuses after --wait seconds, exit 75
-"$VENV/bin/python" -m include.pipeline.runlock run --date "$day" --label "scripts/run.sh --date $day" \
-  ${wait_s:+--wait "$wait_s"} --log "$logfile" -- airflow dags test fsdp_daily "$day" -c "$conf" || status=$?
-if [ "$status" -eq 75 ]; then exit 75; fi
-# the one-line failure summary of the DAG's failure callback, when there is one
-grep -o 'FSDP run FAILED.*' "$logfile" | tail -1 | sed 's/ \[fsdp.pipeline\].*//' >&2 || true
-echo
-summary_status=0
-"$VENV/bin/python" -m include.pipeline.summary --date "$day" 2>>"$logfile" || summary_status=$?
-if [ "$status" -ne 0 ] || [ "$summary_status" -ne 0 ]; then
-  echo >&2
-  echo "the run FAILED; last lines of $logfile:" >&2
-  grep -E 'ERROR|Error|error|FAIL' "$logfile" | grep -v 'x-ms-error-code' | tail -15 >&2 || true
-  exit 1
-fi
+  setup_lock                     # setup steps of two scripts started at once run one after the other
+  ensure_all
+  cd "$ROOT"
+  ensure_airflow
+  setup_unlock
+  mkdir -p "$LOCAL/logs"
+  # one log per run (earlier runs' logs are kept); pipeline-<date>.log points at the latest
+  logfile="$LOCAL/logs/pipeline-$day-$(date -u +%Y%m%dT%H%M%SZ)-$$.log"
+  latest="$LOCAL/logs/pipeline-$day.log"
+  if [ -f "$latest" ] && [ ! -L "$latest" ]; then   # a log written before logs were kept per run
+    mv "$latest" "$LOCAL/logs/pipeline-$day-$(date -u -r "$latest" +%Y%m%dT%H%M%SZ)-earlier.log"
+  fi
+  ln -sfn "$(basename "$logfile")" "$latest"
+  conf="{\"rows\": $rows, \"bad_rows\": $bad_rows, \"skip_generation\": $skip, \"full_refresh\": $full_refresh}"
+  log "running fsdp_daily for $day with $conf (log: $logfile)"
+  status=0
+  # the warehouse's run lease (include/pipeline/runlock.py): waits for a run in progress on the same
+  # DuckDB file (any checkout, scripts/airflow.sh, ...), or refuses after --wait seconds, exit 75
+  "$VENV/bin/python" -m include.pipeline.runlock run --date "$day" --label "scripts/run.sh --date $day" --dag-id fsdp_daily \
+    ${wait_s:+--wait "$wait_s"} --log "$logfile" -- airflow dags test fsdp_daily "$day" -c "$conf" || status=$?
+  if [ "$status" -eq 75 ]; then exit 75; fi
+  # the one-line failure summary of the DAG's failure callback, when there is one
+  grep -o 'FSDP run FAILED.*' "$logfile" | tail -1 | sed 's/ \[fsdp.pipeline\].*//' >&2 || true
+  echo
+  summary_status=0
+  "$VENV/bin/python" -m include.pipeline.summary --date "$day" 2>>"$logfile" || summary_status=$?
+  if [ "$status" -ne 0 ] || [ "$summary_status" -ne 0 ]; then
+    echo >&2
+    echo "the run FAILED; last lines of $logfile:" >&2
+    grep -E 'ERROR|Error|error|FAIL' "$logfile" | grep -v 'x-ms-error-code' | tail -15 >&2 || true
+    exit 1
+  fi
+}
+main "$@"

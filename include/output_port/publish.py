@@ -375,7 +375,7 @@ def prune_table(store, container: str, table: str, manifest: dict) -> int:
 # ---- every table, every port -----------------------------------------------------------------
 
 def publish(db_path=None, run_id: str = "manual", logical_date: str | None = None, *, ports_=None,
-            tables=None) -> dict:
+            tables=None, manifest_path=None) -> dict:
     """Publish every exported product table to every configured port; returns a JSON-able summary.
 
     Opens the warehouse read-only (hold the DuckDB pool). Raises ``OutputPortMismatch`` when a
@@ -387,7 +387,7 @@ def publish(db_path=None, run_id: str = "manual", logical_date: str | None = Non
 
     ports_ = configured_ports() if ports_ is None else ports_
     tables = product.exported_tables() if tables is None else tables
-    rules = load_rules(manifest_path=settings.dbt_manifest_path())
+    rules = load_rules(manifest_path=manifest_path or settings.dbt_manifest_path())
     summary: dict = {"run_id": run_id, "logical_date": logical_date, "ports": {}}
     with product.connect(db_path) as con:
         for port in ports_:
@@ -411,7 +411,7 @@ def write_index(store, port: Port, out: dict, run_id: str, logical_date: str | N
     store.put(port.container, "_port.json", (json.dumps(index, indent=1, sort_keys=True) + "\n").encode())
 
 
-def status(db_path=None, *, content: bool = False, ports_=None, tables=None) -> dict:
+def status(db_path=None, *, content: bool = False, ports_=None, tables=None, manifest_path=None) -> dict:
     """Does every port match the warehouse? ``{port: {table: [problems]}}`` (read-only everywhere)."""
     from include.governance.publication import load_rules
     from include.output_port.ports import ports as configured_ports
@@ -419,7 +419,7 @@ def status(db_path=None, *, content: bool = False, ports_=None, tables=None) -> 
 
     ports_ = configured_ports() if ports_ is None else ports_
     tables = product.exported_tables() if tables is None else tables
-    manifest_doc, policy_set = load_rules(manifest_path=settings.dbt_manifest_path())
+    manifest_doc, policy_set = load_rules(manifest_path=manifest_path or settings.dbt_manifest_path())
     out: dict = {}
     with product.connect(db_path) as con:
         for port in ports_:

@@ -81,8 +81,12 @@ def retry(system: str, what: str, attempt: int, of: int | None, wait_s: float, r
 
 
 def read(run_id: str) -> list[dict]:
-    """Every event recorded for ``run_id`` (a torn last line, from a killed writer, is skipped)."""
-    path = events_file(run_id)
+    """Every event recorded for ``run_id``."""
+    return read_file(events_file(run_id))
+
+
+def read_file(path: Path | None) -> list[dict]:
+    """The events of one file (a torn last line, from a killed writer, is skipped)."""
     if path is None or not path.exists():
         return []
     out = []

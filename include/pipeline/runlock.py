@@ -305,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--date", default=None, help="the logical date the command runs (for messages)")
     run.add_argument("--label", default="", help="what the command is, for whoever waits on it")
     run.add_argument("--log", default=None, help="write the command's output to this file")
+    run.add_argument("--dag-id", default=None, help="the command is a run of this DAG (`airflow dags test`): "
+                     "if it dies, its DagRun is marked failed in this Airflow's DB")
     run.add_argument("command", nargs=argparse.REMAINDER)
     show = sub.add_parser("show", help="print who holds the warehouse, if anyone")
     show.add_argument("--warehouse", default=None)
@@ -325,15 +327,16 @@ def main(argv: list[str] | None = None) -> int:
     if not command:
         parser.error("no command to run")
     try:
-        lease, died, why = lock.acquire(kind="process", logical_date=args.date, command=args.label or command[0],
-                                        wait_s=args.wait)
+        lease, died, why = lock.acquire(kind="process", logical_date=args.date, dag_id=args.dag_id,
+                                        command=args.label or command[0], wait_s=args.wait)
     except WarehouseBusy as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return 75          # EX_TEMPFAIL: try again later
     from include.pipeline import runstate
 
     if died is not None:
-        runstate.handle_died(died, why, found_by=f"{args.label or command[0]} (pid {os.getpid()})", airflow=True)
+        runstate.handle_died(died, why, found_by=f"{args.label or command[0]} (pid {os.getpid()})",
+                             airflow=bool(died.dag_id))
     out = open(args.log, "ab") if args.log else None  # noqa: SIM115 - open for the child's lifetime
     child = subprocess.Popen(command, env={**os.environ, TOKEN_ENV: lease.token}, stdout=out,
                              stderr=subprocess.STDOUT if out else None)
@@ -345,8 +348,8 @@ def main(argv: list[str] | None = None) -> int:
     code = child.wait()
     try:
         final = lock.read()
-        if final is not None and final.token == lease.token and not final.finished:
-            # the run did not reach its teardown: killed, crashed, or failed before its first task
+        if args.dag_id and code != 0 and final is not None and final.token == lease.token and not final.finished:
+            # the DAG run did not reach its teardown: killed, crashed, or stopped before its first task
             reason = f"its process exited with {'signal ' + str(-code) if code < 0 else 'code ' + str(code)} " \
                      f"before the run finished"
             runstate.handle_died(final, reason, found_by="its own wrapper", airflow=True)

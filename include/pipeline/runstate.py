@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -142,16 +143,24 @@ def update_report(logical_date: str | date, run_id: str, **sections) -> Path:
         report = json.loads(path.read_text())
     except (FileNotFoundError, ValueError):
         report = {}
-    if report.get("run_id") and report["run_id"] != run_id and sections.get("status") != "died":
+    if report.get("run_id") and report["run_id"] != run_id:
+        if sections.get("status") == "died":
+            # a later run of the date owns the report already: the death goes into its previous_run
+            if (report.get("previous_run") or {}).get("run_id") in (None, run_id):
+                report["previous_run"] = {"run_id": run_id, "status": "died", "died": sections.get("died")}
+                _write_json(path, report)
+            return path
         report = {"previous_run": {k: report.get(k) for k in ("run_id", "status", "died") if report.get(k)}}
-    if report.get("run_id") and report["run_id"] != run_id and sections.get("status") == "died":
-        return path     # a later run of the date owns the report; the death is in its previous_run
     report.update({"kind": "runs", "logical_date": str(logical_date)[:10], "run_id": run_id,
                    "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **sections})
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(report, indent=2, sort_keys=True, default=str) + "\n")
-    tmp.replace(path)
+    _write_json(path, report)
     return path
+
+
+def _write_json(path: Path, doc: dict) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(doc, indent=2, sort_keys=True, default=str) + "\n")
+    tmp.replace(path)
 
 
 # ---- a run that died -------------------------------------------------------------------------
@@ -163,8 +172,8 @@ def handle_died(lease, why: str, found_by: str, airflow: bool = False, db_path=N
     detail = f"died: {why} (found by {found_by})"
     out = {"run_id": lease.run_id, "logical_date": lease.logical_date, "detail": detail}
     log.error("run %s for %s %s", lease.run_id or "(not started)", lease.logical_date or "?", detail)
-    if airflow:
-        out["airflow"] = mark_airflow_died(lease.dag_id or "fsdp_daily", lease.run_id, lease.logical_date, detail)
+    if airflow and lease.dag_id:
+        out["airflow"] = mark_airflow_died(lease.dag_id, lease.run_id, lease.logical_date, detail)
         if not lease.run_id and out["airflow"]:
             lease.run_id = out["airflow"][0]
             out["run_id"] = lease.run_id
