@@ -74,9 +74,9 @@ def refused_write_message(exc: APIError, host_port: str) -> str | None:
     """One line for a write the server refused for the token (401/403), None for other errors."""
     if getattr(exc, "status_code", None) not in (401, 403):
         return None
-    request = getattr(getattr(exc, "http_error", None), "request", None)
+    request = getattr(getattr(exc, "_http_error", None), "request", None)
     what = f"{request.method} {request.path_url}" if request is not None else "a write"
-    detail = (getattr(exc, "error", None) or {}).get("message") if isinstance(getattr(exc, "error", None), dict) else None
+    detail = str(exc) or None
     return (f"OpenMetadata at {host_port} refused {what} with HTTP {exc.status_code}"
             f"{f' ({detail})' if detail else ''}: the token in OPENMETADATA_JWT_TOKEN (or the password of the "
             f"Airflow connection openmetadata_default) is {'invalid or expired' if exc.status_code == 401 else 'not allowed to write'}; "

@@ -311,6 +311,18 @@ class FakeOpenMetadata:
                     raise ApiError(404, f"{edge[end]['type']} instance for {edge[end]['id']} not found")
             self.lineage[(edge["fromEntity"]["id"], edge["toEntity"]["id"])] = edge
             return 200, None
+        if method == "PATCH" and (m := re.fullmatch(r"lineage/([^/]+)/([0-9a-f-]{36})/([^/]+)/([0-9a-f-]{36})", path)):
+            # the SDK's add_lineage(check_patch=True): a JSON Patch of the edge's lineage details
+            edge = self.lineage.get((m[2], m[4]))
+            if not edge:
+                raise ApiError(404, "edge not found")
+            try:
+                patched = jsonpatch.JsonPatch(body).apply(edge.get("lineageDetails") or {})
+                LineageDetails.model_validate(patched)
+            except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, ValidationError) as exc:
+                raise ApiError(400, f"invalid lineage patch: {exc}") from exc
+            edge["lineageDetails"] = patched
+            return 200, None
         if m := re.fullmatch(r"lineage/getLineageEdge/([^/]+)/([^/]+)", path):
             edge = self.lineage.get((m[1], m[2]))
             if not edge:
