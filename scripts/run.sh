@@ -9,8 +9,8 @@
 # Defaults: today's date (UTC), 500 customers, 25 extra bad rows. One run at a time per warehouse:
 # a run started while another holds the DuckDB file waits for it (up to --wait seconds, default
 # FSDP_RUN_LOCK_WAIT_S or 3600; 0 = refuse at once) and then exits 75 if it is still busy. The full
-# Airflow log of each run goes to .local/logs/pipeline-<date>-<time>-<pid>.log (kept), and
-# .local/logs/pipeline-<date>.log links to the latest.
+# Airflow log of each run goes to .local/logs/pipeline-<date>-<time>-<pid>.log (kept; FSDP_LOG_DIR
+# moves the folder), and .local/logs/pipeline-<date>.log links to the latest.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -38,12 +38,13 @@ main() {
   cd "$ROOT"
   ensure_airflow
   setup_unlock
-  mkdir -p "$LOCAL/logs"
+  local logs="${FSDP_LOG_DIR:-$LOCAL/logs}"
+  mkdir -p "$logs"
   # one log per run (earlier runs' logs are kept); pipeline-<date>.log points at the latest
-  logfile="$LOCAL/logs/pipeline-$day-$(date -u +%Y%m%dT%H%M%SZ)-$$.log"
-  latest="$LOCAL/logs/pipeline-$day.log"
+  logfile="$logs/pipeline-$day-$(date -u +%Y%m%dT%H%M%SZ)-$$.log"
+  latest="$logs/pipeline-$day.log"
   if [ -f "$latest" ] && [ ! -L "$latest" ]; then   # a log written before logs were kept per run
-    mv "$latest" "$LOCAL/logs/pipeline-$day-$(date -u -r "$latest" +%Y%m%dT%H%M%SZ)-earlier.log"
+    mv "$latest" "$logs/pipeline-$day-$(date -u -r "$latest" +%Y%m%dT%H%M%SZ)-earlier.log"
   fi
   ln -sfn "$(basename "$logfile")" "$latest"
   conf="{\"rows\": $rows, \"bad_rows\": $bad_rows, \"skip_generation\": $skip, \"full_refresh\": $full_refresh}"

@@ -20,3 +20,10 @@ def test_every_source_has_freshness_and_a_loaded_at_field():
     source = yaml.safe_load(SOURCES.read_text())["sources"][0]
     assert source["freshness"]["error_after"]
     assert all(t.get("loaded_at_field") or t.get("config", {}).get("loaded_at_field") for t in source["tables"])
+
+
+def test_every_source_column_declares_the_type_it_is_read_as():
+    # every column is read as text (all_varchar); declared, so the catalog shows it (not UNKNOWN)
+    doc = yaml.safe_load(SOURCES.read_text())
+    types = {c.get("data_type") for t in doc["sources"][0]["tables"] for c in t["columns"]}
+    assert types == {"varchar"}

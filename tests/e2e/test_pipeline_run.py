@@ -39,6 +39,7 @@ def pipeline_run(tmp_path_factory):
     env = harness.isolated_env(tmp, azurite.connection_string)
     env["AZURITE_BLOB_PORT"] = str(azurite.port)  # scripts/lib.sh finds it up and starts none
     env["FSDP_BLOB_RETRIES"] = "1"
+    env["FSDP_LOG_DIR"] = str(tmp / "logs")
     proc = harness.run(["scripts/run.sh", "--date", DAY, "--rows", str(ROWS), "--bad-rows", str(BAD_ROWS)],
                        env, timeout=900, check=False)
     yield {"env": env, "proc": proc, "tmp": tmp, "azurite": azurite}
@@ -112,3 +113,47 @@ def test_the_health_dag_reports_a_healthy_product(pipeline_run):
     report = json.loads(reports[0].read_text())
     assert report["status"] == "healthy"
     assert report["tables"]["fs_accelerator.customer_overview_dp"]["rows"] > 0
+
+
+def test_the_output_port_equals_the_warehouse_and_holds_no_clear_pii(pipeline_run):
+    from include.blob_storage import open_store
+    from include.output_port import status
+    from include.output_port.reader import read_table
+
+    env = pipeline_run["env"]
+    store = open_store(env["AZURE_STORAGE_CONNECTION_STRING"])
+    report = json.loads((Path(env["FSDP_REPORTS_DIR"]) / "runs" / f"{DAY}.json").read_text())
+    port = report["output_port"]["ports"]["curated"]
+    assert {t: r["status"] for t, r in port["tables"].items()} == {t: "created" for t in PRODUCT}
+    assert port["audience"] == ["roles:id:dob-bucketing"]
+    # reconciled against the warehouse, file by file and row checksum by row checksum
+    import os
+
+    from include.output_port.ports import ports
+
+    saved = dict(os.environ)
+    try:
+        os.environ.update({k: env[k] for k in ("AZURE_STORAGE_CONNECTION_STRING", "FSDP_DBT_TARGET_DIR")})
+        result = status(env["FSDP_DUCKDB_PATH"], content=True, ports_=ports({}))["curated"]
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    assert {t: s["problems"] for t, s in result.items()} == {t: [] for t in PRODUCT}
+    emails = {e for (e,) in _query(env, "select email_addr from fs_accelerator.customer_overview_dp")}
+    con = read_table(store, "curated", "customer_overview_dp", pipeline_run["tmp"] / "read")
+    published = {e for (e,) in con.execute("select email_addr from t").fetchall()}
+    assert len(published) == len(emails) and not published & emails
+
+
+def test_the_run_is_recorded_complete_in_the_warehouse_and_its_report(pipeline_run):
+    env = pipeline_run["env"]
+    (status, dag_id), = _query(env, "select status, dag_id from ops.pipeline_runs")
+    assert (status, dag_id) == ("complete", "fsdp_daily")
+    report = json.loads((Path(env["FSDP_REPORTS_DIR"]) / "runs" / f"{DAY}.json").read_text())
+    assert report["status"] == "success" and report["not_succeeded"] == [] and report["retries"] == {}
+    out = pipeline_run["proc"].stdout
+    assert "retries: none (no storage or catalog call was retried)" in out
+    assert "output port curated (audience roles:id:dob-bucketing): customer_overview_dp created" in out
+    assert not Path(f"{env['FSDP_DUCKDB_PATH']}.run.json").exists()      # the lease was released
+    latest = Path(env["FSDP_LOG_DIR"]) / f"pipeline-{DAY}.log"
+    assert latest.is_symlink() and latest.resolve().name.startswith(f"pipeline-{DAY}-")
