@@ -9,7 +9,10 @@ For each size (customers; the initial load has ~10 transactions per customer):
   4. time the incremental `dbt build`,
   5. time one more `dbt build` with nothing new landed: the fixed cost of a daily run (dbt start-up,
      opening the database, every test node, the checks that find nothing to do), which bounds the
-     incremental day's ratio from below whatever the day's volume.
+     incremental day's ratio from below whatever the day's volume;
+  after each build, the output port's publication (include/output_port: reconcile every product
+  table with its published files, write and upload the partitions that changed), timed apart:
+  in the pipeline it is a task of its own after the quality gate, not part of dbt.
 
 Landing goes to a private Azurite started for the run (own port and data folder, so nothing else
 is touched), read by dbt through adlfs exactly as in production; `--store local` lands to a local
@@ -71,6 +74,18 @@ def slowest(warehouse: Warehouse, n: int = 6) -> str:
     return ", ".join(f"{r['unique_id'].split('.')[-1]} {r['execution_time']:.1f}s" for r in top)
 
 
+def timed_publish(warehouse: Warehouse, port, day: date) -> tuple[float, float, str]:
+    """(wall s, CPU s, what it wrote) of one output port publication."""
+    from include.output_port import publish
+
+    started, cpu = time.perf_counter(), time.process_time()
+    result = publish(warehouse.duckdb_path, f"bench-{day}", day.isoformat(), ports_=[port],
+                     manifest_path=warehouse.target_path / "manifest.json")
+    tables = result["ports"][port.name]["tables"]
+    wrote = ", ".join(f"{t} {r['rewritten']}/{r['partitions']}" for t, r in tables.items())
+    return time.perf_counter() - started, time.process_time() - cpu, wrote
+
+
 def counts(warehouse: Warehouse) -> dict:
     return {label: warehouse.query(f"select count(*) from {table}")[0][0] for label, table in TABLES.items()}
 
@@ -88,8 +103,12 @@ def run_size(customers: int, store: str, work: Path) -> list[dict]:
         connection_string, target_args = "", ["--target", str(landing_dir)]
         extra_env = {"FSDP_LANDING_ROOT": str(landing_dir / "landing"), "FSDP_CURATED_ROOT": str(landing_dir / "curated")}
     try:
+        from include.output_port.ports import Port, ports
+
         warehouse = Warehouse(work / "warehouse", connection_string or os.environ.get("AZURE_STORAGE_CONNECTION_STRING", ""),
                               extra_env=extra_env)
+        port = ports(extra_env)[0] if store == "local" else Port("curated", connection_string, "curated",
+                                                                   ports({})[0].audience)
         warehouse.work_dir.mkdir(parents=True, exist_ok=True)
         env = warehouse.env
         rows = []
@@ -97,7 +116,8 @@ def run_size(customers: int, store: str, work: Path) -> list[dict]:
                        "--transactions", str(10 * customers), *target_args], env)
         full = timed_build(warehouse)
         rows.append({"customers": customers, "phase": "full build", "seconds": full, "generate_s": gen,
-                     "rows": counts(warehouse), "slowest": slowest(warehouse)})
+                     "rows": counts(warehouse), "slowest": slowest(warehouse),
+                     "port": timed_publish(warehouse, port, FIRST_DAY)})
         # every landed row is read exactly once (DuckDB 1.0 read one phantom all-null row out of
         # the 10M-row landing; 1.4 and 2.0 do not)
         landed = {"customers raw": customers, "transactions raw": 10 * customers}
@@ -108,12 +128,12 @@ def run_size(customers: int, store: str, work: Path) -> list[dict]:
         after = counts(warehouse)
         rows.append({"customers": customers, "phase": "incremental day", "seconds": incremental, "generate_s": gen,
                      "rows": after, "added": {k: after[k] - before[k] for k in after}, "ratio": incremental / full,
-                     "slowest": slowest(warehouse)})
+                     "slowest": slowest(warehouse), "port": timed_publish(warehouse, port, FIRST_DAY + timedelta(days=1))})
         idle = timed_build(warehouse)
         again = counts(warehouse)
         rows.append({"customers": customers, "phase": "nothing new", "seconds": idle, "generate_s": 0.0,
                      "rows": again, "added": {k: again[k] - after[k] for k in again}, "ratio": idle / full,
-                     "slowest": slowest(warehouse)})
+                     "slowest": slowest(warehouse), "port": timed_publish(warehouse, port, FIRST_DAY + timedelta(days=2))})
         return rows
     finally:
         if azurite:
@@ -146,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"    {label:<22} {'every landed row read once' if landed == read else 'MISMATCH'}"
                           f" ({landed:,} landed, {read:,} in raw)")
                 print(f"    slowest nodes: {row['slowest']}", flush=True)
+                wall, cpu, wrote = row["port"]
+                print(f"    output port: {wall:.1f} s wall, {cpu:.1f} s CPU (this process; DuckDB threads included), "
+                      f"load average {os.getloadavg()[0]:.1f}; partitions written: {wrote}", flush=True)
     finally:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)
