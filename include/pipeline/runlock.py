@@ -326,13 +326,17 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("no command to run")
+    from include.pipeline import runstate
+
     try:
+        # a scheduler's run holding the lease (scripts/airflow.sh) is looked up in the Airflow DB
+        # this wrapper's command would use: ended there means dead, whatever its heartbeat
         lease, died, why = lock.acquire(kind="process", logical_date=args.date, dag_id=args.dag_id,
-                                        command=args.label or command[0], wait_s=args.wait)
+                                        command=args.label or command[0], wait_s=args.wait,
+                                        dag_run_state=runstate.airflow_dag_run_state if args.dag_id else None)
     except WarehouseBusy as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return 75          # EX_TEMPFAIL: try again later
-    from include.pipeline import runstate
 
     if died is not None:
         runstate.handle_died(died, why, found_by=f"{args.label or command[0]} (pid {os.getpid()})",

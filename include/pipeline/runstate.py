@@ -190,6 +190,20 @@ def handle_died(lease, why: str, found_by: str, airflow: bool = False, db_path=N
     return out
 
 
+def airflow_dag_run_state(dag_id: str, run_id: str) -> str | None:
+    """The state of a DagRun in this process's Airflow DB (CLI processes only), None if unknown."""
+    try:
+        from airflow.models.dagrun import DagRun
+        from airflow.utils.session import create_session
+        from sqlalchemy import select
+
+        with create_session() as session:
+            run = session.scalars(select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id)).first()
+            return str(run.state).lower().split(".")[-1] if run is not None else None
+    except Exception:  # noqa: BLE001 - no Airflow DB here: judged on the heartbeat instead
+        return None
+
+
 def mark_airflow_died(dag_id: str, run_id: str | None, logical_date: str | None, detail: str) -> list[str]:
     """Fail the dead ``airflow dags test`` DagRun (and its unfinished tasks) in this process's
     Airflow DB. Without a run id: the running test DagRuns of ``dag_id`` for ``logical_date``.
