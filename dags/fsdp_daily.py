@@ -73,13 +73,19 @@ BLOB_RETRIES = {"retries": 4, "retry_delay": timedelta(seconds=15), "retry_expon
 )
 def fsdp_daily():
     @setup
-    @task(pool=settings.DUCKDB_POOL, retries=0)
+    @task(pool=settings.DUCKDB_POOL)
     def start_run(logical_date=None, dag_run=None, ti=None) -> dict:
+        from airflow.exceptions import AirflowFailException
+
         from include.pipeline.dbt import release_dbt_duckdb
+        from include.pipeline.runlock import WarehouseBusy
         from include.pipeline.runs import start_run as start
 
         release_dbt_duckdb()
-        return start(dag_run.run_id, dag_run.dag_id, _day(logical_date, dag_run).isoformat(), ti=ti)
+        try:
+            return start(dag_run.run_id, dag_run.dag_id, _day(logical_date, dag_run).isoformat(), ti=ti)
+        except WarehouseBusy as exc:   # it waited FSDP_RUN_LOCK_WAIT_S already: a retry would wait again
+            raise AirflowFailException(str(exc)) from None
 
     @teardown
     @task(pool=settings.DUCKDB_POOL)

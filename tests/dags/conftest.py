@@ -25,7 +25,7 @@ for dag_id, dag in bag.dags.items():
             "retries": t.retries, "exponential": bool(t.retry_exponential_backoff), "pool": t.pool,
             "owner": t.owner, "upstream": sorted(t.upstream_task_ids),
             "outlets": [getattr(o, "uri", str(o)) for o in t.outlets],
-            "operator": type(t).__name__,
+            "operator": type(t).__name__, "trigger_rule": str(getattr(t.trigger_rule, "value", t.trigger_rule)),
         }
     out["dags"][dag_id] = {
         "tags": sorted(dag.tags), "catchup": dag.catchup, "doc_md": bool(dag.doc_md),

@@ -29,7 +29,7 @@ from tests.e2e import harness
 pytestmark = [pytest.mark.azurite, pytest.mark.integration]
 
 OUTAGE_DAY, CRASH_DAY = "2026-04-01", "2026-04-02"
-ROWS = 150
+ROWS = 100
 
 
 def _start(args: list[str], env: dict) -> subprocess.Popen:
