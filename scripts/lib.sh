@@ -67,6 +67,10 @@ port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 ensure_ports() {
   local missing=() var i base crc offset busy
+  # read the file again: another script of this checkout may have chosen the ports since this one
+  # started (ensure_ports runs under the setup lock, so only one of them chooses)
+  load_env_file "$PORTS_ENV"
+  if [ -n "${AZURE_STORAGE_CONNECTION_STRING:-}" ] && [ -z "$_USER_AZURITE_PORT" ]; then unset AZURITE_BLOB_PORT; fi
   for var in "${PORT_VARS[@]}"; do
     # a user-given storage endpoint decides Azurite's port (ensure_storage_env)
     if [ "$var" = AZURITE_BLOB_PORT ] && [ -n "${AZURE_STORAGE_CONNECTION_STRING:-}" ]; then continue; fi

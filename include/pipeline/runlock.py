@@ -326,6 +326,13 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("no command to run")
+
+    def say(message: str) -> None:
+        """To the terminal and, when there is one, into the run's log (which then says why it is short)."""
+        print(message, file=sys.stderr, flush=True)
+        if args.log:
+            with open(args.log, "a") as fh:
+                fh.write(message + "\n")
     from include.pipeline import runstate
 
     try:
@@ -333,9 +340,10 @@ def main(argv: list[str] | None = None) -> int:
         # this wrapper's command would use: ended there means dead, whatever its heartbeat
         lease, died, why = lock.acquire(kind="process", logical_date=args.date, dag_id=args.dag_id,
                                         command=args.label or command[0], wait_s=args.wait,
-                                        dag_run_state=runstate.airflow_dag_run_state if args.dag_id else None)
+                                        dag_run_state=runstate.airflow_dag_run_state if args.dag_id else None,
+                                        on_wait=lambda msg: say(f"==> {msg}"))
     except WarehouseBusy as exc:
-        print(f"refused: {exc}", file=sys.stderr)
+        say(f"refused: {exc}")
         return 75          # EX_TEMPFAIL: try again later
 
     if died is not None:

@@ -4,6 +4,14 @@ scripts/run.sh (``python -m include.pipeline.summary --date YYYY-MM-DD``).
 Per landed entity and logical date: rows landed (the landing's _manifest.json), rows new in the
 raw history (a version already in the history is not added again), and of those the rows accepted
 by the cleansing and rejected to the quarantine (raw = accepted + rejected, a dbt test).
+
+The run report (``reports/runs/<date>.json``) is written in sections by the tasks that know them,
+through ``runstate.update_report(date, run_id, **sections)`` (a merge; the latest run of a date owns
+the report and keeps the one before as ``previous_run``): ``start_run`` writes ``status: running``,
+``repairing`` and ``warehouse_last_complete``; ``publish_data_product`` the entities, product
+tables and ``output_port``; ``end_run`` the end ``status`` (success / failed), ``not_succeeded``
+and ``retries`` (per system: retried calls, total wait, calls retried most, tasks); a later run that
+finds this one dead writes ``status: died`` and ``died``. Add a section the same way.
 """
 from __future__ import annotations
 

@@ -84,3 +84,18 @@ def test_the_checkouts_azurite_port_taken_by_someone_else_is_refused(tmp_path):
         out = bash(checkout, "ensure_azurite")
     assert out.returncode != 0
     assert f"port {port} (this checkout's Azurite port, .local/ports.env) is taken by another process" in out.stderr
+
+
+def test_two_scripts_started_at_once_in_a_fresh_checkout_agree_on_its_ports(tmp_path):
+    # Regression: both read .local/ports.env before it existed and the second chose a second block
+    # (the first one's Azurite held the first), so two runs of one checkout used two storages
+    checkout = fake_checkout(tmp_path / "c")
+    script = ('setup_lock; ensure_ports >/dev/null 2>&1; python3 -c "import socket,time; s=socket.socket(); '
+              's.bind((\'127.0.0.1\', $AZURITE_BLOB_PORT)); s.listen(); time.sleep(2)" & sleep 0.5; '
+              'echo "$AZURITE_BLOB_PORT"; setup_unlock; wait')
+    env = {k: v for k, v in os.environ.items() if not k.startswith(STRIP)}
+    procs = [subprocess.Popen(["bash", "-c", f"source scripts/lib.sh; {script}"], cwd=checkout, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    ports = [p.communicate(timeout=60)[0].split()[-1] for p in procs]
+    assert ports[0] == ports[1]
+    assert (checkout / ".local" / "ports.env").read_text().count("AZURITE_BLOB_PORT=") == 1
