@@ -28,6 +28,9 @@ load_env_file "$PORTS_ENV"
 # a connection string the user set decides the endpoint: this checkout's port does not apply
 if [ -n "${AZURE_STORAGE_CONNECTION_STRING:-}" ] && [ -z "$_USER_AZURITE_PORT" ]; then unset AZURITE_BLOB_PORT; fi
 export AZURITE_BLOB_HOST="${AZURITE_BLOB_HOST:-127.0.0.1}"
+# .env is read here, once, the environment winning; no library may load it again over the
+# environment (Soda Core does, with override: include/quality/soda_runner.py)
+export PYTHON_DOTENV_DISABLED=1
 # Cosmos' cache and every temporary file of this checkout's runs stay inside it
 export TMPDIR="${TMPDIR:-$LOCAL/tmp}"
 mkdir -p "$TMPDIR"
