@@ -113,9 +113,10 @@ def _retry_what(settings: dict) -> str:
 
 
 def logging_retry_policy(retries: int, backoff: float, *, asynchronous: bool = False):
-    """The storage SDK's exponential retry (waits ``backoff`` * 3**n s plus jitter, connection
-    errors, timeouts, 408/429/5xx) that logs one line per retry and records it as a run event
-    (include/pipeline/events.py). ``asynchronous`` gives the variant for the aio clients adlfs uses."""
+    """The storage SDK's exponential retry (waits ``backoff`` + 3**n s plus jitter, at most
+    FSDP_BLOB_MAX_BACKOFF (30) s; connection errors, timeouts, 408/429/5xx) that logs one line per
+    retry and records it as a run event (include/pipeline/events.py). ``asynchronous`` gives the
+    variant for the aio clients adlfs uses."""
     from include.pipeline import events
 
     if asynchronous:
@@ -123,8 +124,12 @@ def logging_retry_policy(retries: int, backoff: float, *, asynchronous: bool = F
     else:
         from azure.storage.blob import ExponentialRetry as Base
 
+    # the SDK's waits grow as backoff + 3**n (4, 10, 28, 82, 244 s with backoff 1): capped, so
+    # storage that is back is used within FSDP_BLOB_MAX_BACKOFF seconds, not minutes later
+    cap = float(os.environ.get("FSDP_BLOB_MAX_BACKOFF", "30"))
+
     def announce(policy, settings) -> float:
-        wait = policy.get_backoff_time(settings)
+        wait = min(policy.get_backoff_time(settings), cap)
         events.retry("storage", _retry_what(settings), settings["count"], retries + 1, wait, _retry_reason(settings))
         return wait
 
@@ -235,8 +240,9 @@ class AzureBlobStore:
     """Azure Blob Storage through azure-storage-blob, with retries and backoff on transient errors.
 
     The SDK's ExponentialRetry covers connection errors, timeouts, 408/429/5xx: the waits are
-    ``backoff`` * 3**n seconds (plus jitter) for ``retries`` attempts. When they are exhausted the
-    caller gets one StorageUnavailable naming the endpoint, not the SDK's stack of exceptions.
+    ``backoff`` + 3**n seconds (plus jitter, at most FSDP_BLOB_MAX_BACKOFF) for ``retries``
+    attempts, each one logged and counted (:func:`logging_retry_policy`). When they are exhausted
+    the caller gets one StorageUnavailable naming the endpoint, not the SDK's stack of exceptions.
     """
 
     def __init__(self, connection_string: str, *, retries: int | None = None, backoff: float | None = None):
