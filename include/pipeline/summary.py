@@ -144,7 +144,7 @@ def build_summary(logical_date: date) -> dict:
     report = json.loads(report_path.read_text()) if report_path.exists() else None
     summary["report"] = str(report_path) if report else None
     landed = {}
-    if report:
+    if report and report.get("entities"):     # written by publish_data_product: a run that died has none
         landed = {e: v["landed"] for e, v in report["entities"].items()}
     else:
         try:
