@@ -311,7 +311,14 @@ def main(argv: list[str] | None = None) -> int:
     show = sub.add_parser("show", help="print who holds the warehouse, if anyone")
     show.add_argument("--warehouse", default=None)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="==> %(message)s")
+    # this module's and runstate's lines on the terminal; Airflow's own loggers (imported to mark a
+    # dead DagRun) stay quiet
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("==> %(message)s"))
+    fsdp = logging.getLogger("fsdp")
+    fsdp.addHandler(handler)
+    fsdp.setLevel(logging.INFO)
+    fsdp.propagate = False
     from include.pipeline import settings
 
     lock = RunLock(args.warehouse or settings.duckdb_path())
