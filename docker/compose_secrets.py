@@ -8,6 +8,9 @@ until each is set. This writes a fresh random value for every one that is unset 
     FSDP_AIRFLOW_ADMIN_PASSWORD  the Airflow UI's admin login
     AIRFLOW_DB_PASSWORD          Airflow's Postgres
     OM_DB_PASSWORD               OpenMetadata's Postgres
+    SUPERSET_SECRET_KEY          signs Superset's sessions, encrypts its stored secrets
+    SUPERSET_ADMIN_PASSWORD      Superset's admin login
+    SUPERSET_DB_PASSWORD         Superset's Postgres
     OM_JWT_KEYS_DIR              a folder with an RSA key pair OpenMetadata signs its JWTs with
                                  (the ingestion bot's token), instead of the pair bundled in its image
 
@@ -27,6 +30,9 @@ SECRETS = {
     "FSDP_AIRFLOW_ADMIN_PASSWORD": lambda: secrets.token_urlsafe(18),
     "AIRFLOW_DB_PASSWORD": lambda: secrets.token_urlsafe(24),
     "OM_DB_PASSWORD": lambda: secrets.token_urlsafe(24),
+    "SUPERSET_SECRET_KEY": lambda: secrets.token_urlsafe(48),
+    "SUPERSET_ADMIN_PASSWORD": lambda: secrets.token_urlsafe(18),
+    "SUPERSET_DB_PASSWORD": lambda: secrets.token_urlsafe(24),
 }
 
 

@@ -62,10 +62,10 @@ setup_unlock() {
 }
 
 # ---- Ports of this checkout: two checkouts on one machine never share a server ----
-# Chosen once (a block of four free ports derived from the checkout's path) and kept in
-# .local/ports.env; a port set in the environment or .env wins. Delete the file to choose again.
+# Chosen once (a block of free ports derived from the checkout's path, one per variable) and kept
+# in .local/ports.env; a port set in the environment or .env wins. Delete the file to choose again.
 PORT_VARS=(AZURITE_BLOB_PORT AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT
-           FSDP_AIRFLOW_PORT)
+           FSDP_AIRFLOW_PORT FSDP_API_PORT FSDP_SUPERSET_PORT)
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 ensure_ports() {
@@ -82,9 +82,9 @@ ensure_ports() {
   [ "${#missing[@]}" -gt 0 ] || return 0
   crc="$(printf '%s' "$ROOT" | cksum | cut -d' ' -f1)"
   for i in $(seq 0 400); do
-    base=$(( 20000 + ((crc + i * 7919) % 2000) * 5 ))
+    base=$(( 20000 + ((crc + i * 7919) % 2000) * 6 ))
     busy=false
-    for offset in 0 1 2 3; do port_in_use $((base + offset)) && busy=true; done
+    for offset in "${!PORT_VARS[@]}"; do port_in_use $((base + offset)) && busy=true; done
     $busy || break
   done
   mkdir -p "$LOCAL"
@@ -254,15 +254,38 @@ ensure_chromium() {
   $sudo apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 }
 
+# Debian's redis-server for the data API's shared rate-limit counters test (tests/api; skipped,
+# with the reason, when it cannot be installed).
+ensure_redis() {
+  if command -v redis-server >/dev/null 2>&1; then return 0; fi
+  if [ "$(id -u)" != 0 ] && ! command -v sudo >/dev/null 2>&1; then
+    echo "redis-server is missing: install it with apt-get install redis-server" >&2; return 1
+  fi
+  local sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  log "installing redis-server (Debian package)"
+  $sudo apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server >/dev/null
+}
+
 # ---- Catalog (OpenMetadata push; its own venv, see requirements-catalog.txt for why) ----
 CATALOG_VENV="$ROOT/.venv-catalog"
 
-# Create/refresh .venv-catalog from requirements-catalog.lock; skipped when the lock is unchanged.
-ensure_catalog_venv() {
+# A venv of its own for one outside system (VENV_DIR from LOCK), created when missing and
+# synced when the lock changed.
+ensure_own_venv() {
+  local venv_dir="$1" lock="$2"
   ensure_uv
-  if [ ! -x "$CATALOG_VENV/bin/python" ]; then
-    log "creating virtualenv $CATALOG_VENV"
-    "$UV" venv --quiet --python "$(command -v "$(find_python)")" "$CATALOG_VENV"
+  if [ ! -x "$venv_dir/bin/python" ]; then
+    log "creating virtualenv $venv_dir"
+    "$UV" venv --quiet --python "$(command -v "$(find_python)")" "$venv_dir"
   fi
-  sync_venv "$CATALOG_VENV" "$ROOT/requirements-catalog.lock"
+  sync_venv "$venv_dir" "$lock"
 }
+
+# Create/refresh .venv-catalog from requirements-catalog.lock; skipped when the lock is unchanged.
+ensure_catalog_venv() { ensure_own_venv "$CATALOG_VENV" "$ROOT/requirements-catalog.lock"; }
+
+# ---- Dashboards (Apache Superset; its own venv, see requirements-superset.txt for why) ----
+SUPERSET_VENV="$ROOT/.venv-superset"
+
+# Create/refresh .venv-superset from requirements-superset.lock; skipped when the lock is unchanged.
+ensure_superset_venv() { ensure_own_venv "$SUPERSET_VENV" "$ROOT/requirements-superset.lock"; }

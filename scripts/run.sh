@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # One full pipeline run of the embedded default, end to end: Azurite, Airflow on SQLite
-# (.local/airflow), `airflow dags test fsdp_daily <date>` (generate + land -> dbt via Cosmos ->
-# role views -> publish -> dbt docs), then a summary of the run. Exits non-zero when the run fails.
+# (.local/airflow), `airflow dags test fsdp_daily <date>` (run lease -> generate + land -> freshness
+# -> dbt via Cosmos -> quality gate -> market-place marts -> role views -> semantic layer -> output
+# port -> serving copy -> publish -> dbt docs -> catalog -> run report -> lease released), then the
+# product health check of what it published, then the run report. Exits non-zero when the run fails.
 #
 #   scripts/run.sh [--date YYYY-MM-DD] [--rows N] [--bad-rows N] [--skip-generation] [--full-refresh]
 #                  [--wait SECONDS]
@@ -10,7 +12,8 @@
 # a run started while another holds the DuckDB file waits for it (up to --wait seconds, default
 # FSDP_RUN_LOCK_WAIT_S or 3600; 0 = refuse at once) and then exits 75 if it is still busy. The full
 # Airflow log of each run goes to .local/logs/pipeline-<date>-<time>-<pid>.log (kept; FSDP_LOG_DIR
-# moves the folder), and .local/logs/pipeline-<date>.log links to the latest.
+# moves the folder), and .local/logs/pipeline-<date>.log links to the latest; the UI
+# (scripts/airflow.sh) shows the run with its task logs.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -26,7 +29,7 @@ main() {
       --skip-generation) skip=true; shift ;;
       --full-refresh) full_refresh=true; shift ;;
       --wait) wait_s="$2"; shift 2 ;;
-      -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+      -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
       *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
   done
@@ -41,7 +44,8 @@ main() {
   local logs="${FSDP_LOG_DIR:-$LOCAL/logs}"
   mkdir -p "$logs"
   # one log per run (earlier runs' logs are kept); pipeline-<date>.log points at the latest
-  logfile="$logs/pipeline-$day-$(date -u +%Y%m%dT%H%M%SZ)-$$.log"
+  stamp="$(date -u +%Y%m%dT%H%M%SZ)-$$"
+  logfile="$logs/pipeline-$day-$stamp.log"
   latest="$logs/pipeline-$day.log"
   if [ -f "$latest" ] && [ ! -L "$latest" ]; then   # a log written before logs were kept per run
     mv "$latest" "$logs/pipeline-$day-$(date -u -r "$latest" +%Y%m%dT%H%M%SZ)-earlier.log"
@@ -49,14 +53,32 @@ main() {
   ln -sfn "$(basename "$logfile")" "$latest"
   conf="{\"rows\": $rows, \"bad_rows\": $bad_rows, \"skip_generation\": $skip, \"full_refresh\": $full_refresh}"
   log "running fsdp_daily for $day with $conf (log: $logfile)"
+  log "this takes 5-10 minutes on a 2-core machine (one Airflow task per dbt model and test)"
+  local started=$SECONDS run_id health_log health_conf
   status=0
   # the warehouse's run lease (include/pipeline/runlock.py): waits for a run in progress on the same
-  # DuckDB file (any checkout, scripts/airflow.sh, ...), or refuses after --wait seconds, exit 75
-  "$VENV/bin/python" -m include.pipeline.runlock run --date "$day" --label "scripts/run.sh --date $day" --dag-id fsdp_daily \
-    ${wait_s:+--wait "$wait_s"} --log "$logfile" -- airflow dags test fsdp_daily "$day" -c "$conf" || status=$?
+  # DuckDB file (any checkout, scripts/airflow.sh, ...), or refuses after --wait seconds, exit 75.
+  # No deadline under `dags test`: nothing would evaluate it (no scheduler), and Airflow 3.3.2's
+  # dags test crashes ending a run of a DAG that declares one (it looks the alert up by a dict)
+  FSDP_RUN_DEADLINE_MINUTES=0 "$VENV/bin/python" -m include.pipeline.runlock run --date "$day" \
+    --label "scripts/run.sh --date $day" --dag-id fsdp_daily ${wait_s:+--wait "$wait_s"} --log "$logfile" \
+    -- airflow dags test fsdp_daily "$day" -c "$conf" || status=$?
   if [ "$status" -eq 75 ]; then exit 75; fi
   # the one-line failure summary of the DAG's failure callback, when there is one
   grep -o 'FSDP run FAILED.*' "$logfile" | tail -1 | sed 's/ \[fsdp.pipeline\].*//' >&2 || true
+  # task logs for the UI, and the run's true start (dags test records the logical date as its start)
+  run_id="$("$VENV/bin/python" -m include.pipeline.embedded adopt-test-run "$logfile" 2>>"$logfile" \
+    | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["run_id"] or "")' || true)"
+  log "fsdp_daily finished in $((SECONDS - started)) s"
+  if [ "$status" -eq 0 ] && [ -n "$run_id" ]; then
+    # the health check the published Assets schedule in a running Airflow, run here for this run
+    health_log="$logs/product-health-$day-$stamp.log"
+    log "checking product health (fsdp_product_health, log: $health_log)"
+    health_conf="{\"source_run_id\": \"$run_id\", \"logical_date\": \"$day\"}"
+    airflow dags test fsdp_product_health "$day" -c "$health_conf" >"$health_log" 2>&1 \
+      || echo "product health check FAILED (the product is unhealthy): see $health_log" >&2
+    "$VENV/bin/python" -m include.pipeline.embedded adopt-test-run "$health_log" >/dev/null 2>>"$health_log" || true
+  fi
   echo
   summary_status=0
   "$VENV/bin/python" -m include.pipeline.summary --date "$day" 2>>"$logfile" || summary_status=$?

@@ -4,7 +4,7 @@
     The seed merges each landing into customer_overview_raw with
         onClause: old.cust_id = new.cust_id AND old.modified_at = new.modified_at
         whenClause: NOT MATCHED THEN INSERT *
-    but also says saveMode: overwrite, which would drop the history the merge keeps (SEED_NOTES 10).
+    but also says saveMode: overwrite, which would drop the history the merge keeps (D10).
     Decision: append-only history. Every landed version is kept; a version whose
     (key, version column) is already in the history is not inserted again, so re-landing a file or
     landing the same version in another file adds nothing. When two files land different content

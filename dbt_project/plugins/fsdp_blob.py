@@ -13,6 +13,9 @@ Registered on every dbt connection (profiles.yml ``plugins``):
   landing does when a date is re-landed) or ``size-mtime`` on a local directory. The raw models use
   it to read only files (or file versions) they have not ingested yet, and an empty listing lets
   them build an empty table instead of failing on "no files found".
+* ``fsdp_latest_modified(glob)`` -> timestamp (UTC) of the newest file matching ``glob``, or NULL
+  when none does: when the source last landed, the ``loaded_at_query`` of dbt source freshness
+  (one listing, no file read).
 
 It also creates the folder of the DuckDB file before dbt opens it (the default,
 ``.local/warehouse/fsdp.duckdb``, lives in a git-ignored folder a fresh clone does not have).
@@ -25,6 +28,7 @@ from __future__ import annotations
 from typing import Any, Dict
 
 import os
+from datetime import datetime, timezone
 
 import fsspec
 from dbt.adapters.duckdb.plugins import BasePlugin
@@ -93,7 +97,24 @@ class Plugin(BasePlugin):
             lines.append(f"{url}\t{str(version).strip(chr(34))}")
         return "\n".join(lines)
 
+    def latest_modified(self, pattern: str):
+        protocol, path = _split(pattern)
+        fs = self._filesystem(protocol)
+        fs.invalidate_cache()
+        stamps = []
+        for info in fs.glob(path, detail=True).values():
+            if info.get("type") == "directory":
+                continue
+            stamp = info.get("last_modified") or info.get("mtime")
+            if isinstance(stamp, (int, float)):
+                stamp = datetime.fromtimestamp(stamp, tz=timezone.utc)
+            if stamp is not None:
+                stamps.append(stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc))
+        return max(stamps).astimezone(timezone.utc).replace(tzinfo=None) if stamps else None
+
     def configure_connection(self, conn):
         conn.register_filesystem(self._filesystem("abfs"))
         conn.create_function("fsdp_list_files", self.list_files, ["VARCHAR"], "VARCHAR",
                              side_effects=True)
+        conn.create_function("fsdp_latest_modified", self.latest_modified, ["VARCHAR"], "TIMESTAMP",
+                             side_effects=True, null_handling="special")

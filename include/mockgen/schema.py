@@ -4,9 +4,9 @@ This is the one place the raw column names live. The generator writes exactly th
 the dbt sources declare exactly these columns (a test keeps the two in step). Column tags (PII,
 DOB) are declared once, in the dbt YAML, not here.
 
-Names follow the seed (``../shared/seeds/000_*``), misspellings included
+Names follow the seed (document A of docs/reference-design.md), misspellings included
 (``customer_privelege``, ``afflunce_level``): the raw contract keeps the source system's names and
-the dbt staging layer renames them (SEED_NOTES item 8).
+the dbt staging layer renames them (decision D8).
 
 Types are the logical types of the CSV text: ``string``, ``date`` (``YYYY-MM-DD``),
 ``timestamp`` (``YYYY-MM-DD HH:MM:SS``, UTC), ``int``, ``decimal`` (2 places). A missing value
@@ -148,4 +148,23 @@ TRANSACTIONS = Entity(
     ),
 )
 
-ENTITIES: dict[str, Entity] = {e.name: e for e in (CUSTOMERS, CUSTOMER_UPDATES, PRODUCTS, ACCOUNTS, TRANSACTIONS)}
+CAMPAIGN_EVENTS = Entity(
+    "campaign_events", ("event_id",), None,
+    "One row per campaign event: a customer reaching a stage of a credit-card cross-sell campaign; events are "
+    "immutable, so event_id alone identifies a row.",
+    (
+        Column("event_id", "string", "Event id: E + logical date (YYYYMMDD) + 10 digits."),
+        Column("cust_id", "string", "Customer the campaign reached (customers.cust_id)."),
+        Column("campaign_id", "string", "Campaign id, XSELL-CC-YYYY-MM: one credit-card cross-sell campaign per "
+               "calendar month."),
+        Column("campaign_name", "string", "Name of the campaign."),
+        Column("product_id", "string", "Product offered (products.product_id), a credit card."),
+        Column("stage", "string", "Customer Reached, Explored Product, Started to Apply, Engagement, Completed "
+               "Application, KYC or Onboarded (in this order)."),
+        Column("stage_ts", "timestamp", "When the customer reached the stage (UTC), within the logical day."),
+        Column("channel", "string", "Email, SMS, Mobile App, Web, Branch or Call Centre."),
+    ),
+)
+
+ENTITIES: dict[str, Entity] = {e.name: e for e in (CUSTOMERS, CUSTOMER_UPDATES, PRODUCTS, ACCOUNTS, TRANSACTIONS,
+                                                   CAMPAIGN_EVENTS)}

@@ -8,3 +8,9 @@ Airflow UI), ``summary`` (the run summary printed by scripts/run.sh), ``callback
 runs, the run report), ``runs`` (the DAG's first and last tasks), ``events`` (retries and other
 run events).
 """
+
+import logging as _logging
+
+# The Azure SDK logs every HTTP request and response, headers included, at INFO: dozens of lines
+# per blob call in every task log (dbt reads the landing through adlfs). Warnings and errors stay.
+_logging.getLogger("azure").setLevel(_logging.WARNING)

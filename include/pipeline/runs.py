@@ -2,12 +2,14 @@
 
 ``start_run``: take the warehouse's lease (include/pipeline/runlock.py; waits for a running run,
 or refuses after FSDP_RUN_LOCK_WAIT_S with the holder's name), record any run it finds dead
-(include/pipeline/runstate.py), open this run in the warehouse's run log and its run report.
+(include/pipeline/runstate.py), open this run in the warehouse's run log and write the
+``run_state`` section of its run report (include/pipeline/run_report.py: what it repairs).
 
-``end_run``: runs whatever happened upstream (a teardown): closes the run in the run log
-(``complete`` only when every task succeeded), writes its end state, retries (every retried
-storage or catalog call, include/pipeline/events.py) and task retries into the run report, and
-releases the lease. A teardown does not decide the DagRun's state: a failed task still fails it.
+``end_run``: runs whatever happened upstream (a teardown, after the ``run_report`` teardown):
+closes the run in the run log (``complete`` only when every task succeeded), rebuilds the report's
+``run_state`` and ``retries`` sections (every retried storage or catalog call,
+include/pipeline/events.py), and releases the lease, last. A teardown does not decide the
+DagRun's state: a failed task still fails it.
 
 ``task_started``: the ``on_execute_callback`` of every task: refreshes the lease's heartbeat and
 holds its alive lock while the task process lives; a task of a run that lost the lease (another
@@ -17,9 +19,9 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import datetime, timezone
+from datetime import date
 
-from include.pipeline import events, runlock, runstate, settings
+from include.pipeline import run_report, runlock, runstate, settings
 
 log = logging.getLogger("fsdp.pipeline")
 
@@ -47,30 +49,30 @@ def start_run(run_id: str, dag_id: str, logical_date: str, ti=None) -> dict:
             runstate.handle_died(died, why, found_by=f"run {run_id}")
         log.info("warehouse %s: run %s holds it", lock.warehouse, run_id)
     state = runstate.begin(run_id, dag_id, logical_date)
-    runstate.update_report(logical_date, run_id, status="running",
-                           started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                           repairing=state["repairing"], warehouse_last_complete=state["last_complete"])
+    run_report.refresh(dag_id, run_id, date.fromisoformat(logical_date[:10]), ["run_state"])
     return {"token": lease.token, "wrapped": bool(token), "kind": lease.kind, **state}
 
 
 def end_run(run_id: str, dag_id: str, logical_date: str, lease: dict | None, task_states: dict[str, str]) -> dict:
-    """``task_states``: task id -> state of every other task of the run."""
-    failed = sorted(t for t, s in task_states.items() if s not in ("success", "skipped"))
+    """``task_states``: task id -> state of every other task of the run (the reporting teardowns,
+    run_report.REPORTING_TASKS, do not decide it: quality_warnings fails to mark warnings)."""
+    failed = sorted(t for t, s in task_states.items()
+                    if s not in ("success", "skipped") and t not in run_report.REPORTING_TASKS)
     ok = not failed
     try:
         runstate.finish(run_id, "complete" if ok else "failed")
     finally:
-        retries = events.retry_summary(run_id)
-        path = runstate.update_report(
-            logical_date, run_id, status="success" if ok else "failed",
-            finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            not_succeeded=failed, retries=retries)
-        if lease:
-            runlock.RunLock(settings.duckdb_path()).finish(lease["token"], "success" if ok else "failed",
-                                                           release=not lease.get("wrapped"))
+        try:
+            record = run_report.refresh(dag_id, run_id, date.fromisoformat(logical_date[:10]), ["run_state", "retries"])
+        finally:
+            if lease:
+                runlock.RunLock(settings.duckdb_path()).finish(lease["token"], "success" if ok else "failed",
+                                                               release=not lease.get("wrapped"))
+    retries = (record["sections"].get("retries") or {}).get("systems") or {}
     total = sum(s["retries"] for s in retries.values())
     log.info("run %s %s; %d retried calls (%s); report %s", run_id, "complete" if ok else "FAILED", total,
-             ", ".join(f"{k} {v['retries']}" for k, v in retries.items()) or "none", path)
+             ", ".join(f"{k} {v['retries']}" for k, v in retries.items()) or "none",
+             run_report.report_path(logical_date, run_id))
     return {"status": "complete" if ok else "failed", "not_succeeded": failed, "retries": retries}
 
 

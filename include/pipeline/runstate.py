@@ -9,7 +9,9 @@ finds it (and, usually first, the dead holder of the warehouse lease, include/pi
 and records the death everywhere a reader looks:
 
 * ``ops.pipeline_runs``: ``died``, with what was seen and which run repairs it;
-* the run report of the dead run's date (``reports/runs/<date>.json``): ``status: died``;
+* the dead run's report (``reports/runs/<date>/<run id>.json``, include/pipeline/run_report.py):
+  its ``run_state`` section says ``died``, how it was found and what to run, and its verdict is
+  ``died``;
 * Airflow's metadata DB, when the dead run was an ``airflow dags test`` (scripts/run.sh) in this
   Airflow: its DagRun and unfinished task instances are set to failed, instead of RUNNING forever.
   Runs of a scheduler are not touched: the scheduler fails its own dead (zombie) tasks.
@@ -22,9 +24,7 @@ which dead run it repaired; if the repair run fails, it says to run ``scripts/ru
 """
 from __future__ import annotations
 
-import json
 import logging
-import os
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -126,41 +126,46 @@ def warehouse_runs(con, limit: int = 5) -> dict:
     return {"last_complete": last[0] if last else None, "latest": latest}
 
 
-# ---- the run report of a date ----------------------------------------------------------------
+# ---- the run report's run_state section (include/pipeline/report_sections.py) -----------------
 
-def report_path(logical_date: str | date) -> Path:
+def report_section(con, run_id: str, logical_date: date | str, lock=None) -> dict | None:
+    """What the run log says about ``run_id`` (read-only connection): its status, the dead runs it
+    repairs, the run that last built the warehouse completely, the run of the same date before it,
+    and how it died if it did. A run still ``building`` whose lease has no live holder died without
+    anything recording it yet (the next run will): it is shown as died already."""
+    has = con.execute("select count(*) from information_schema.tables where table_schema = 'ops' "
+                      "and table_name = 'pipeline_runs'").fetchone()[0]
+    if not has:
+        return None
     day = logical_date.isoformat() if isinstance(logical_date, date) else str(logical_date)[:10]
-    return settings.reports_dir() / "runs" / f"{day}.json"
+    me = _rows(con, f"select status, detail, started_at, finished_at from {TABLE} where run_id = ?", [run_id])
+    if not me:
+        return None
+    row = me[0]
+    last = _rows(con, f"select run_id, logical_date, finished_at from {TABLE} where status = 'complete' "
+                      f"order by finished_at desc limit 1")
+    repairing = _rows(con, f"select run_id, logical_date from {TABLE} where repaired_by = ? order by started_at",
+                      [run_id])
+    prev = _rows(con, f"select run_id, status, detail from {TABLE} where logical_date = ? and run_id <> ? "
+                      f"and started_at <= ? order by started_at desc limit 1", [day, run_id, row["started_at"]])
+    out = {"run_log": row["status"], "repairing": repairing,
+           "warehouse_last_complete": last[0] if last else None, "previous_run": prev[0] if prev else None}
+    if row["status"] == "building" and not _holder_alive(run_id, lock):
+        out["run_log"] = "died"
+        row["detail"] = ("died: its process is gone (no live holder of the warehouse lease); "
+                         "the next run records and repairs it")
+    if out["run_log"] == "died":
+        out["died"] = {"detail": row["detail"], "at": row["finished_at"],
+                       "repair": f"the next run repairs it; if that fails: {FULL_REFRESH_HINT.format(day=day)}"}
+    return out
 
 
-def update_report(logical_date: str | date, run_id: str, **sections) -> Path:
-    """Merge ``sections`` into the run report of ``logical_date`` (atomic replace). The report
-    belongs to the latest run of the date: a report of an earlier run is replaced, and kept as
-    ``previous_run`` (its id, status and, if it died, how)."""
-    path = report_path(logical_date)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        report = json.loads(path.read_text())
-    except (FileNotFoundError, ValueError):
-        report = {}
-    if report.get("run_id") and report["run_id"] != run_id:
-        if sections.get("status") == "died":
-            # a later run of the date owns the report already: the death goes into its previous_run
-            if (report.get("previous_run") or {}).get("run_id") in (None, run_id):
-                report["previous_run"] = {"run_id": run_id, "status": "died", "died": sections.get("died")}
-                _write_json(path, report)
-            return path
-        report = {"previous_run": {k: report.get(k) for k in ("run_id", "status", "died") if report.get(k)}}
-    report.update({"kind": "runs", "logical_date": str(logical_date)[:10], "run_id": run_id,
-                   "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **sections})
-    _write_json(path, report)
-    return path
+def _holder_alive(run_id: str, lock=None) -> bool:
+    from include.pipeline import runlock
 
-
-def _write_json(path: Path, doc: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(doc, indent=2, sort_keys=True, default=str) + "\n")
-    tmp.replace(path)
+    lock = lock or runlock.RunLock(settings.duckdb_path())
+    lease = lock.read()
+    return lease is not None and lease.run_id == run_id and lock.holder_state(lease)[0]
 
 
 # ---- a run that died -------------------------------------------------------------------------
@@ -183,10 +188,14 @@ def handle_died(lease, why: str, found_by: str, airflow: bool = False, db_path=N
         except Exception as exc:  # noqa: BLE001 - the report and Airflow still get the death
             log.warning("could not record the death of run %s in the warehouse: %s", lease.run_id, exc)
         if lease.logical_date:
-            update_report(lease.logical_date, lease.run_id, status="died",
-                          died={"detail": detail, "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                                "repair": f"the next run repairs it; if that fails: "
-                                          f"{FULL_REFRESH_HINT.format(day=lease.logical_date)}"})
+            from include.pipeline import run_report
+
+            run_report.record_section(lease.logical_date, lease.run_id, "run_state", {
+                "run_log": "died", "died": {
+                    "detail": detail, "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    "repair": f"the next run repairs it; if that fails: "
+                              f"{FULL_REFRESH_HINT.format(day=lease.logical_date)}"}},
+                fields={"dag_id": lease.dag_id} if lease.dag_id else None)
     return out
 
 

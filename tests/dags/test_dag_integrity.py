@@ -45,8 +45,9 @@ def test_blob_io_tasks_retry_with_exponential_backoff(dagbag_report):
 
 def test_every_task_touching_duckdb_runs_in_the_one_slot_pool(dagbag_report):
     tasks = dagbag_report["dags"]["fsdp_daily"]["tasks"]
-    duckdb_tasks = [t for t in tasks if t.startswith("dbt.")] + [
-        "start_run", "apply_role_views", "publish_output_port", "publish_data_product", "publish_dbt_docs", "end_run"]
+    duckdb_tasks = [t for t in tasks if t.startswith(("dbt.", "marketplace."))] + [
+        "start_run", "apply_role_views", "semantic_layer", "publish_output_port", "publish_serving_copy",
+        "publish_data_product", "publish_dbt_docs", "run_report", "end_run"]
     assert len(duckdb_tasks) > 3
     assert {t: tasks[t]["pool"] for t in duckdb_tasks if tasks[t]["pool"] != POOL} == {}
     health = dagbag_report["dags"]["fsdp_product_health"]["tasks"]
@@ -60,7 +61,11 @@ def test_every_dbt_model_and_test_is_a_task(dagbag_report, dag_env):
     models = {n["name"] for n in manifest["nodes"].values()
               if n["resource_type"] == "model" and n["package_name"] == "fsdp"}
     tasks = set(dagbag_report["dags"]["fsdp_daily"]["tasks"])
-    assert {m for m in models if f"dbt.{m}.run" not in tasks} == set()
+    assert {m for m in models if f"dbt.{m}.run" not in tasks and f"marketplace.{m}.run" not in tasks} == set()
+    # the market place's marts build after the quality gate, the produce side before it
+    marketplace = {m for m in models if f"marketplace.{m}.run" in tasks}
+    assert {"customers", "transactions", "customer_archetypes"} <= marketplace
+    assert "customer_overview_dp" not in marketplace
     # tests run after their model (TestBehavior.AFTER_EACH)
     tests = [t for t in tasks if t.endswith(".test")]
     assert tests
@@ -76,11 +81,16 @@ def test_daily_dag_is_daily_without_catchup_and_has_the_trigger_form_params(dagb
 def test_pipeline_order_lands_then_dbt_then_publishes_then_docs(dagbag_report):
     tasks = dagbag_report["dags"]["fsdp_daily"]["tasks"]
     assert tasks["landing_inventory"]["upstream"] == ["land_mock_data"]
-    assert all("landing_inventory" in t["upstream"] for t_id, t in tasks.items()
+    assert tasks["source_freshness"]["upstream"] == ["landing_inventory"]
+    assert all("source_freshness" in t["upstream"] for t_id, t in tasks.items()
                if t_id.startswith("dbt.") and not any(u.startswith("dbt.") for u in t["upstream"]))
-    assert tasks["publish_output_port"]["upstream"] == ["apply_role_views"]
-    assert tasks["apply_role_views"]["upstream"] == ["quality_gate"]
-    assert tasks["publish_data_product"]["upstream"] == ["landing_inventory", "publish_output_port"]
+    assert tasks["publish_output_port"]["upstream"] == ["semantic_layer"]
+    assert tasks["semantic_layer"]["upstream"] == ["apply_role_views"]
+    assert tasks["publish_serving_copy"]["upstream"] == ["publish_output_port", "quality_gate"]
+    assert tasks["publish_data_product"]["upstream"] == ["publish_serving_copy"]
+    firsts = [t_id for t_id, t in tasks.items() if t_id.startswith("marketplace.")
+              and not any(u.startswith("marketplace.") for u in t["upstream"])]
+    assert firsts and all(tasks[t]["upstream"] == ["quality_gate"] for t in firsts)
     assert tasks["publish_dbt_docs"]["upstream"] == ["publish_data_product"]
 
 
@@ -98,7 +108,8 @@ def test_nothing_is_published_before_the_quality_gate(dagbag_report):
     # Regression: the Parquet export was a post-hook of the product models, so it ran before the
     # Soda gate and published rows the gate then failed
     tasks = dagbag_report["dags"]["fsdp_daily"]["tasks"]
-    assert "quality_gate" in _ancestors(tasks, "publish_output_port")
+    for publishes in ("publish_output_port", "publish_serving_copy", "publish_data_product"):
+        assert "quality_gate" in _ancestors(tasks, publishes)
     assert "publish_output_port" in _ancestors(tasks, "publish_data_product")
 
 
@@ -107,8 +118,24 @@ def test_every_run_starts_with_the_warehouse_lease_and_ends_by_releasing_it(dagb
     assert tasks["start_run"]["upstream"] == []
     assert all("start_run" in _ancestors(tasks, t) for t in tasks if t != "start_run")
     assert tasks["end_run"]["trigger_rule"] == "all_done_setup_success"     # a teardown: runs whatever happened
-    assert "publish_catalog" in tasks["end_run"]["upstream"] and not [
+    assert tasks["end_run"]["is_teardown"]
+    # released last: after the run report (which reads the warehouse), and nothing after it
+    assert "run_report" in tasks["end_run"]["upstream"] and not [
         t for t, spec in tasks.items() if "end_run" in spec["upstream"]]
+    assert _ancestors(tasks, "end_run") == set(tasks) - {"end_run"}
+
+
+def test_the_reporting_tasks_are_teardowns_that_run_last_and_never_decide_the_run_state(dagbag_report):
+    # Regression: an all_done task at the end would turn a failed run green; a teardown does not count
+    tasks = dagbag_report["dags"]["fsdp_daily"]["tasks"]
+    assert tasks["run_report"]["is_teardown"] and tasks["quality_warnings"]["is_teardown"]
+    assert sorted(tasks["run_report"]["upstream"]) == ["publish_catalog", "quality_warnings"]
+    assert sorted(tasks["quality_warnings"]["upstream"]) == ["quality_gate", "source_freshness"]
+    assert not tasks["run_report"]["on_failure_fail_dagrun"]
+
+
+def test_the_daily_run_has_a_deadline_alert_through_the_notifier(dagbag_report):
+    assert dagbag_report["dags"]["fsdp_daily"]["deadline"] == ["SyncCallback:include.pipeline.alerts.FsdpAlertNotifier"]
 
 
 def test_publish_updates_the_product_assets_that_schedule_the_health_dag(dagbag_report):

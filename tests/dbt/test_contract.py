@@ -19,7 +19,7 @@ def test_sources_declare_the_landing_contract_columns_in_file_order():
 def test_every_source_has_freshness_and_a_loaded_at_field():
     source = yaml.safe_load(SOURCES.read_text())["sources"][0]
     assert source["freshness"]["error_after"]
-    assert all(t.get("loaded_at_field") or t.get("config", {}).get("loaded_at_field") for t in source["tables"])
+    assert all(t.get("config", {}).get("loaded_at_query") or t.get("loaded_at_field") for t in source["tables"])
 
 
 def test_every_source_column_declares_the_type_it_is_read_as():

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from include.pipeline import run_report
 from tests.conftest import AzuriteProcess, _free_port
 from tests.e2e import harness
 
@@ -98,7 +99,7 @@ def scenario(tmp_path_factory):
         stdout, stderr = run.communicate(timeout=1500)
         restart.join()
         out["rerun"] = {"code": run.returncode, "stdout": stdout, "stderr": stderr,
-                        "report": json.loads((Path(env["FSDP_REPORTS_DIR"]) / "runs" / f"{CRASH_DAY}.json").read_text()),
+                        "report": _rerun_report(env),
                         "log": (tmp / "logs" / f"pipeline-{CRASH_DAY}.log").resolve()}
         if run.returncode != 0:        # the outage outlasted every retry: the next run heals the port
             heal = _start(["--date", CRASH_DAY, "--skip-generation"], env)
@@ -107,6 +108,13 @@ def scenario(tmp_path_factory):
         yield out
     finally:
         azurite.stop(graceful=False)
+
+
+def _rerun_report(env) -> dict:
+    """The report of the date's latest run that did not die (one report per run: the dead run's
+    is kept beside it)."""
+    reports = [json.loads(p.read_text()) for p in (Path(env["FSDP_REPORTS_DIR"]) / "runs" / CRASH_DAY).glob("*.json")]
+    return sorted((r for r in reports if r.get("verdict") != "died"), key=lambda r: r.get("started_at") or "")[-1]
 
 
 def test_a_run_killed_in_the_middle_of_dbt_is_shown_as_died_not_running(scenario):
@@ -126,8 +134,13 @@ def test_the_rerun_records_the_dead_run_repairs_the_warehouse_and_keeps_both_log
     assert f"previous run of this date manual__" in out and ": DIED (died: its process is gone" in out
     assert "repaired: run manual__" in out
     report = rerun["report"]
-    dead_run = report["previous_run"]["run_id"]
-    assert report["previous_run"]["status"] == "died" and report["repairing"][0]["run_id"] == dead_run
+    state = report["sections"]["run_state"]
+    dead_run = state["previous_run"]["run_id"]
+    assert state["previous_run"]["status"] == "died" and state["repairing"][0]["run_id"] == dead_run
+    # the dead run keeps its own report, which says it died and what to run
+    dead = json.loads((Path(env["FSDP_REPORTS_DIR"]) / "runs" / CRASH_DAY / f"{run_report.file_name(dead_run)}.json")
+                      .read_text())
+    assert dead["verdict"] == "died" and "--full-refresh" in dead["sections"]["run_state"]["died"]["repair"]
     # Airflow: the dead DagRun was set to failed, not left running (`airflow dags test` of the same
     # date then replaces it with the new run)
     assert f"Airflow: DagRun {dead_run} of fsdp_daily set to failed" in rerun["stderr"]
@@ -144,13 +157,14 @@ def test_the_rerun_records_the_dead_run_repairs_the_warehouse_and_keeps_both_log
 def test_the_storage_outage_is_counted_and_never_reported_as_success_with_a_short_port(scenario):
     rerun = scenario["rerun"]
     report = rerun["report"]
-    assert report["retries"]["storage"]["retries"] >= 1, report.get("retries")
-    assert "publish_output_port" in report["retries"]["storage"]["tasks"]
+    storage = report["sections"]["retries"]["systems"]["storage"]
+    assert storage["retries"] >= 1, report["sections"]["retries"]
+    assert "publish_output_port" in storage["tasks"]
     assert "retries: storage " in rerun["stdout"]
     if rerun["code"] == 0:       # absorbed: a success only with the port equal to the warehouse
-        assert report["status"] == "success" and f"fsdp_daily {CRASH_DAY}: SUCCESS" in rerun["stdout"]
+        assert report["state"] == "success" and f"fsdp_daily {CRASH_DAY}: SUCCESS" in rerun["stdout"]
     else:                        # not absorbed: FAILED, never SUCCESS; the next run healed the port
-        assert report["status"] == "failed" and "publish_output_port" in report["not_succeeded"]
+        assert report["verdict"] == "failed" and "publish_output_port" in report["sections"]["tasks"]["failed"]
         assert scenario["heal"]["code"] == 0
     (status,), = _query(scenario["env"], f"select status from ops.pipeline_runs where run_id = '{report['run_id']}'")
     assert status == ("complete" if rerun["code"] == 0 else "failed")
@@ -170,7 +184,6 @@ def test_after_the_rerun_nothing_is_lost_or_duplicated(scenario):
     (dups,), = _query(env, "select count(*) - count(distinct txn_id) from fs_accelerator.transaction_dp")
     assert dups == 0
     # every landed transaction is accounted for
-    landed = json.loads((Path(env["FSDP_REPORTS_DIR"]) / "runs" / f"{CRASH_DAY}.json").read_text())[
-        "entities"]["transactions"]["landed"]
+    landed = _rerun_report(env)["sections"]["entities"]["entities"]["transactions"]["landed"]
     (n_raw,), = _query(env, "select count(*) from fs_accelerator.transaction_raw")
     assert n_raw == landed

@@ -2,7 +2,8 @@
     The allowed values of every enumerated column, declared once: staging maps each value to the
     spelling listed here regardless of case and surrounding blanks (plus the aliases below), and the
     cleansing rules accept exactly these values. Lists follow the seed's cleansing SQL; the other
-    entities' lists follow the landing contract (include/mockgen/schema.py).
+    entities' lists follow the landing contract (include/mockgen/schema.py). `stage` is in the
+    funnel's order (int_campaign_events_validated numbers the stages from it).
 #}
 {% macro allowed_values(column) -%}
     {%- set values = {
@@ -37,14 +38,17 @@
         'txn_reason': ['Exam', 'Food & Grocery', 'Travel', 'Ecom', 'Bills & Utilities', 'Health',
                        'Entertainment', 'Fuel', 'Salary', 'Refund', 'Transfer'],
         'txn_status': ['Success', 'Failed', 'Reversed'],
+        'stage': ['Customer Reached', 'Explored Product', 'Started to Apply', 'Engagement', 'Completed Application',
+                  'KYC', 'Onboarded'],
+        'campaign_channel': ['Email', 'SMS', 'Mobile App', 'Web', 'Branch', 'Call Centre'],
     } -%}
     {{ return(values[column]) }}
 {%- endmacro %}
 
 {#
     Spellings that staging maps to an allowed value (lower-cased key).
-    SEED_NOTES 2: the seed generator writes 'Semi', its filter and dashboards say 'Semi-Urban'.
-    SEED_NOTES 3: the generator writes 'I Prefer not to say', the filter expects 'I prefer not to say'
+    D2: the seed generator writes 'Semi', its filter and dashboards say 'Semi-Urban'.
+    D3: the generator writes 'I Prefer not to say', the filter expects 'I prefer not to say'
     (no alias needed: the case-insensitive match maps it to the allowed spelling).
 #}
 {% macro value_aliases(column) -%}

@@ -12,7 +12,7 @@ source as (
 renamed as (
     select
         _record_id,
-        {#- cust_id stays text, untrimmed: the seed checks ^[A-Za-z0-9]{10}$ (SEED_NOTES 6), the generator makes 10 digits #}
+        {#- cust_id stays text, untrimmed: the seed checks ^[A-Za-z0-9]{10}$ (D6), the generator makes 10 digits #}
         {{ clean_id('cust_id') }} as cust_id,
         {{ clean_text('cust_dob') }} as cust_dob_text,
         {{ clean_text('cust_first_name') }} as cust_first_name,
@@ -21,7 +21,7 @@ renamed as (
         {{ standardise('cust_segment') }} as cust_segment,
         {{ standardise('cust_title') }} as cust_title,
         {{ standardise('customer_category') }} as customer_category,
-        {#- SEED_NOTES 8: the landing keeps the seed's spelling customer_privelege #}
+        {#- D8: the landing keeps the seed's spelling customer_privelege #}
         {{ standardise('customer_privilege', 'customer_privelege') }} as customer_privilege,
         {{ standardise('customer_type') }} as customer_type,
         {{ clean_text('email_addr') }} as email_addr,
@@ -34,7 +34,7 @@ renamed as (
         {{ standardise('senior_citizen_flag') }} as senior_citizen_flag,
         {{ standardise('sourcing_channel') }} as sourcing_channel,
         {{ standardise('customer_risk_category') }} as customer_risk_category,
-        {#- SEED_NOTES 8: the landing keeps the seed's spelling afflunce_level #}
+        {#- D8: the landing keeps the seed's spelling afflunce_level #}
         {{ standardise('affluence_level', 'afflunce_level') }} as affluence_level,
         {{ standardise('customer_status') }} as customer_status,
         {{ clean_text('customer_addressline1') }} as customer_addressline1,
