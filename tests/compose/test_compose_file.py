@@ -46,7 +46,8 @@ def interpolate(value, env: dict[str, str]):
 
 # what scripts/compose.sh writes into .env on first start (the stack has no default for them)
 SECRETS = {"AIRFLOW_JWT_SECRET": "s" * 48, "FSDP_AIRFLOW_ADMIN_PASSWORD": "p" * 18, "AIRFLOW_DB_PASSWORD": "d" * 24,
-           "OM_DB_PASSWORD": "o" * 24, "OM_JWT_KEYS_DIR": "/tmp/jwtkeys"}
+           "OM_DB_PASSWORD": "o" * 24, "OM_JWT_KEYS_DIR": "/tmp/jwtkeys", "SUPERSET_SECRET_KEY": "k" * 48,
+           "SUPERSET_ADMIN_PASSWORD": "a" * 18, "SUPERSET_DB_PASSWORD": "q" * 24}
 
 
 @pytest.fixture(scope="module")

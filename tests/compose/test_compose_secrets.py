@@ -22,7 +22,8 @@ def test_missing_secrets_are_generated_once_and_set_ones_are_kept(tmp_path, monk
     env_file = tmp_path / ".env"
     env_file.write_text("# mine\nAIRFLOW_DB_PASSWORD=kept-as-is\nAIRFLOW_JWT_SECRET=\nOTHER=1\n")
     made = compose_secrets.ensure(env_file, tmp_path / "jwt")
-    assert made == ["AIRFLOW_JWT_SECRET", "FSDP_AIRFLOW_ADMIN_PASSWORD", "OM_DB_PASSWORD", "OM_JWT_KEYS_DIR"]
+    assert made == ["AIRFLOW_JWT_SECRET", "FSDP_AIRFLOW_ADMIN_PASSWORD", "OM_DB_PASSWORD", "OM_JWT_KEYS_DIR",
+                    "SUPERSET_ADMIN_PASSWORD", "SUPERSET_DB_PASSWORD", "SUPERSET_SECRET_KEY"]
     values = compose_secrets.read_env(env_file)
     assert values["AIRFLOW_DB_PASSWORD"] == "kept-as-is" and values["OTHER"] == "1"
     assert len(values["AIRFLOW_JWT_SECRET"]) >= 48 and values["FSDP_AIRFLOW_ADMIN_PASSWORD"] not in ("", "admin")

@@ -53,12 +53,13 @@ def test_a_process_started_during_setup_does_not_keep_the_lock(tmp_path):
 def test_each_checkout_chooses_its_ports_once(tmp_path):
     a, b = fake_checkout(tmp_path / "a"), fake_checkout(tmp_path / "b")
     show = 'ensure_ports >/dev/null 2>&1; echo "$AZURITE_BLOB_PORT $AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT ' \
-           '$AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT $FSDP_AIRFLOW_PORT"'
+           '$AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT $FSDP_AIRFLOW_PORT $FSDP_API_PORT $FSDP_SUPERSET_PORT"'
     pa = bash(a, show, check=True).stdout.split()
     pb = bash(b, show, check=True).stdout.split()
-    assert len(set(pa)) == len(set(pb)) == 4 and not set(pa) & set(pb)
+    # Azurite, the two log servers, the Airflow UI, the data API and Superset
+    assert len(set(pa)) == len(set(pb)) == 6 and not set(pa) & set(pb)
     assert bash(a, show, check=True).stdout.split() == pa             # kept in .local/ports.env
-    assert (a / ".local" / "ports.env").read_text().count("=") == 4
+    assert (a / ".local" / "ports.env").read_text().count("=") == 6
     # the environment (or .env) wins; a connection string decides Azurite's port
     assert bash(b, show, {"AZURITE_BLOB_PORT": "23999"}, check=True).stdout.split()[0] == "23999"
     conn = ("DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=x;"
