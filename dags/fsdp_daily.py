@@ -23,7 +23,7 @@ the dbt docs shown in this UI (**Browse > dbt Docs (FSDP data product)**).
 | `publish_catalog` | pushes tables, tags, lineage, the data product and the quality results to OpenMetadata (`include/catalog`, own virtualenv); with no server configured it records what it would send to `.local/catalog/`. After the docs, because it reads the fresh `catalog.json`. |
 | `quality_warnings` | marks a run with warnings: **fails, without failing the run** (a teardown task), when the quality gate recorded warn-level results or a landed source is stale, and sends a warning alert. Green when there is nothing to say. |
 | `run_report` | last task of every run, failed ones too (teardown): writes the run report (task states, rows per entity and stage, top failed rules, quality results, source freshness), browsable under **Browse > Run reports** and in the run's **Run report** tab. When the run ends its note says the verdict. |
-| `end_run` | (teardown, runs whatever happened) records the run's end in the warehouse's run log (`ops.pipeline_runs`: complete only if every task succeeded), its retries in the run report, and releases the lease. |
+| `end_run` | (teardown, last, runs whatever happened) records the run's end in the warehouse's run log (`ops.pipeline_runs`: complete only if every task that builds the product succeeded), refreshes the run report's `run_state` and `retries` sections, and releases the lease. |
 
 **Parameters** (trigger form): `rows` customers to generate, `bad_rows` extra invalid rows the
 cleansing must reject, `skip_generation`, `full_refresh` (dbt `--full-refresh`: rebuilds the
