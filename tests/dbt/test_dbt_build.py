@@ -186,7 +186,6 @@ def test_a_quarantined_event_shows_the_landed_values(pipeline):
         ("noon", "Mobile App", ["stage_ts_is_timestamp", "stage_ts_required", "stage_ts_inside_logical_day"])]
 
 
-
 def _tamper(warehouse: Warehouse, tmp_path, sql: str) -> Warehouse:
     """A copy of the built warehouse with ``sql`` applied, to run `dbt test` against."""
     copy = Warehouse(tmp_path / "tampered", warehouse.connection_string, warehouse.landing_container,
@@ -261,7 +260,11 @@ def test_dbt_unit_tests_pass(pipeline):
     warehouse, _ = pipeline
     warehouse.dbt("test", "--select", "test_type:unit")
     results = warehouse.run_results()["results"]
-    assert len(results) == 7 and all(r["status"] == "pass" for r in results)
+    import json
+    declared = json.loads((warehouse.target_path / "manifest.json").read_text())["unit_tests"]
+    assert len(declared) >= 9                       # cleansing, dedup, archetypes and spend segments
+    assert {r["unique_id"] for r in results} == set(declared)
+    assert all(r["status"] == "pass" for r in results), [(r["unique_id"], r["status"]) for r in results]
 
 
 def test_dbt_docs_generate_writes_the_catalog(pipeline):
