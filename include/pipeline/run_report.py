@@ -115,19 +115,24 @@ def record_section(logical_date: date | str, run_id: str, name: str, data: dict,
 def refresh(dag_id: str, run_id: str, logical_date: date, names: list[str], tasks: dict[str, dict] | None = None,
             params: dict | None = None, reports_dir: Path | None = None) -> dict:
     """Rebuild the sections ``names`` of a stored report (e.g. after end_run closed the run log)."""
+    sections = _build(RunContext(dag_id=dag_id, run_id=run_id, logical_date=logical_date, params=params or {},
+                                 tasks=tasks or {}), names)
+    return update(logical_date, run_id, sections=sections, reports_dir=reports_dir)
+
+
+def _build(ctx: RunContext, names: list[str] | None = None) -> dict[str, dict]:
+    """build_sections over the warehouse opened read-only (none when there is no DuckDB file yet)."""
     from include.pipeline import product
 
     try:
-        con = product.connect()
+        ctx.con = product.connect()
     except FileNotFoundError:
-        con = None
+        ctx.con = None
     try:
-        sections = build_sections(RunContext(dag_id=dag_id, run_id=run_id, logical_date=logical_date,
-                                             params=params or {}, tasks=tasks or {}, con=con), names)
+        return build_sections(ctx, names)
     finally:
-        if con is not None:
-            con.close()
-    return update(logical_date, run_id, sections=sections, reports_dir=reports_dir)
+        if ctx.con is not None:
+            ctx.con.close()
 
 
 def true_start(dag_run) -> datetime | None:
@@ -300,18 +305,8 @@ def collect(dag_id: str, run_id: str, logical_date: date, params: dict, tasks: d
             landed: dict | None = None, started_at: datetime | None = None, state: str = "running",
             run_type: str | None = None) -> dict:
     """Build every section for a run and store them with its header; returns the record."""
-    from include.pipeline import product
-
-    try:
-        con = product.connect()
-    except FileNotFoundError:
-        con = None
-    try:
-        sections = build_sections(RunContext(dag_id=dag_id, run_id=run_id, logical_date=logical_date,
-                                             params=params, tasks=tasks, con=con, landed=landed))
-    finally:
-        if con is not None:
-            con.close()
+    sections = _build(RunContext(dag_id=dag_id, run_id=run_id, logical_date=logical_date, params=params,
+                                 tasks=tasks, landed=landed))
     return update(logical_date, run_id, sections=sections, fields={
         "dag_id": dag_id, "run_type": run_type, "params": params, "state": state,
         "started_at": started_at.isoformat(timespec="seconds") if started_at else None})
