@@ -13,7 +13,10 @@ For each size (customers; the initial load has ~10 transactions per customer):
   4. time the incremental `dbt build`,
   5. time one more `dbt build` with nothing new landed: the fixed cost of a daily run (dbt start-up,
      opening the database, every test node, the checks that find nothing to do), which bounds the
-     incremental day's ratio from below whatever the day's volume.
+     incremental day's ratio from below whatever the day's volume;
+  after each build, the output port's publication (include/output_port: reconcile every product
+  table with its published files, write and upload the partitions that changed), timed apart:
+  in the pipeline it is a task of its own after the quality gate, not part of dbt.
 
 Landing goes to a private Azurite started for the run (own port and data folder, so nothing else
 is touched), read by dbt through adlfs exactly as in production; `--store local` lands to a local
@@ -89,6 +92,18 @@ def slowest(warehouse: Warehouse, n: int = 6) -> str:
     return ", ".join(f"{r['unique_id'].split('.')[-1]} {r['execution_time']:.1f}s" for r in top)
 
 
+def timed_publish(warehouse: Warehouse, port, day: date) -> tuple[float, float, str]:
+    """(wall s, CPU s, what it wrote) of one output port publication."""
+    from include.output_port import publish
+
+    started, cpu = time.perf_counter(), time.process_time()
+    result = publish(warehouse.duckdb_path, f"bench-{day}", day.isoformat(), ports_=[port],
+                     manifest_path=warehouse.target_path / "manifest.json")
+    tables = result["ports"][port.name]["tables"]
+    wrote = ", ".join(f"{t} {r['rewritten']}/{r['partitions']}" for t, r in tables.items())
+    return time.perf_counter() - started, time.process_time() - cpu, wrote
+
+
 def _timed(sl, q, role=None) -> tuple[float, float, int]:
     cpu, started = time.process_time(), time.perf_counter()
     rows = len(sl.run(q, role=role).rows)
@@ -149,7 +164,11 @@ def run_size(customers: int, store: str, work: Path) -> list[dict]:
         # folder: it only parses the connection string, so the emulator's public one serves
         connection_string = os.environ.get("AZURE_STORAGE_CONNECTION_STRING") or AZURITE_DEV_CONNECTION_STRING
     try:
+        from include.output_port.ports import Port, ports
+
         warehouse = Warehouse(work / "warehouse", connection_string, extra_env=extra_env)
+        port = ports(extra_env)[0] if store == "local" else Port("curated", connection_string, "curated",
+                                                                   ports({})[0].audience)
         warehouse.work_dir.mkdir(parents=True, exist_ok=True)
         env = warehouse.env
         rows = []
@@ -160,6 +179,7 @@ def run_size(customers: int, store: str, work: Path) -> list[dict]:
         semantic = semantic_figures(warehouse)
         rows.append({"customers": customers, "phase": "full build", "seconds": full, "generate_s": gen,
                      "rows": counts(warehouse), "slowest": slowest(warehouse),
+                     "port": timed_publish(warehouse, port, FIRST_DAY),
                      "marketplace": (produce, marts, mart_nodes, semantic["saved-query exports"]),
                      "semantic": semantic, "load": os.getloadavg()})
         # every landed row is read exactly once (DuckDB 1.0 read one phantom all-null row out of
@@ -172,12 +192,12 @@ def run_size(customers: int, store: str, work: Path) -> list[dict]:
         after = counts(warehouse)
         rows.append({"customers": customers, "phase": "incremental day", "seconds": incremental, "generate_s": gen,
                      "rows": after, "added": {k: after[k] - before[k] for k in after}, "ratio": incremental / full,
-                     "slowest": slowest(warehouse)})
+                     "slowest": slowest(warehouse), "port": timed_publish(warehouse, port, FIRST_DAY + timedelta(days=1))})
         idle = sum(timed_full_build(warehouse)[:2])
         again = counts(warehouse)
         rows.append({"customers": customers, "phase": "nothing new", "seconds": idle, "generate_s": 0.0,
                      "rows": again, "added": {k: again[k] - after[k] for k in again}, "ratio": idle / full,
-                     "slowest": slowest(warehouse)})
+                     "slowest": slowest(warehouse), "port": timed_publish(warehouse, port, FIRST_DAY + timedelta(days=2))})
         return rows
     finally:
         if azurite:
@@ -210,6 +230,9 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"    {label:<22} {'every landed row read once' if landed == read else 'MISMATCH'}"
                           f" ({landed:,} landed, {read:,} in raw)")
                 print(f"    slowest nodes: {row['slowest']}", flush=True)
+                wall, cpu, wrote = row["port"]
+                print(f"    output port: {wall:.1f} s wall, {cpu:.1f} s CPU (this process; DuckDB threads included), "
+                      f"load average {os.getloadavg()[0]:.1f}; partitions written: {wrote}", flush=True)
                 if "marketplace" in row:
                     produce, marts, mart_nodes, exports = row["marketplace"]
                     print(f"    produce side (dbt build --exclude tag:marketplace) {produce:7.1f} s")

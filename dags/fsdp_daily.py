@@ -7,6 +7,7 @@ the dbt docs shown in this UI (**Browse > dbt Docs (FSDP data product)**).
 
 | step | what it does |
 | --- | --- |
+| `start_run` | (setup) takes the warehouse's run lease: one run at a time per DuckDB file, across processes (scripts/run.sh, this scheduler, the compose stack). A second run waits for the first (or refuses after `FSDP_RUN_LOCK_WAIT_S`) with a line naming it. A run found dead (its process gone) is recorded as died, and this run repairs what it left. |
 | `land_mock_data` | generates the logical date's mock data and lands it as CSV (`landing/<entity>/dt=<date>/`). Skipped with **skip_generation** (in production the source systems land the files). Retries with exponential backoff on blob errors. |
 | `landing_inventory` | reads what is landed for the date (each landing's `_manifest.json`): rows per entity. Runs when landing was skipped. |
 | `source_freshness` | `dbt source freshness` over the landing (newest file per source; warn after 1 day, error after 3): never fails the run for staleness, marks it with warnings; the result goes to the run report and the catalog. |
@@ -15,12 +16,14 @@ the dbt docs shown in this UI (**Browse > dbt Docs (FSDP data product)**).
 | `marketplace` | the market place's consumer marts (dbt tag `marketplace`: customers, transactions, archetypes, spend segments, time spine), one task per model and test like `dbt`, built only from data that passed the gate. |
 | `apply_role_views` | (re)creates the governance views, one schema per role (`include/governance`): masked PII per the masking policies. |
 | `semantic_layer` | the MetricFlow semantic layer (`include/semantic`): every saved query (one per dashboard chart and data API) compiled for every role and its export table written to `marketplace_exports`. |
+| `publish_output_port` | the output port (`include/output_port`): each product table as Parquet in the `curated` container, PII masked for the port's audience (hashed names, quarter-bucketed dates of birth), published atomically per table (a pointer switched last) and reconciled with the warehouse: a file lost or altered in the container is rewritten, and a port that does not match the warehouse fails the run. Only after the quality gate: unchecked rows are never published. |
 | `publish_serving_copy` | publishes the read-only serving copy the data API and dashboards read (`include/serving`): product and market-place tables with PII in the public treatment, one schema per governance role, clear PII only in a separate owner-only file; switched atomically, old copies pruned. Only after the quality gate passed. |
 | `publish_data_product` | verifies every product table exists and has rows and updates the product's Airflow **Assets** (`fs_accelerator.*`, which schedule `fsdp_product_health`); each asset event carries the table's rows and quality outcome in its extra. |
 | `publish_dbt_docs` | `dbt docs generate` for the warehouse as built, published atomically for the UI. |
 | `publish_catalog` | pushes tables, tags, lineage, the data product and the quality results to OpenMetadata (`include/catalog`, own virtualenv); with no server configured it records what it would send to `.local/catalog/`. After the docs, because it reads the fresh `catalog.json`. |
 | `quality_warnings` | marks a run with warnings: **fails, without failing the run** (a teardown task), when the quality gate recorded warn-level results or a landed source is stale, and sends a warning alert. Green when there is nothing to say. |
 | `run_report` | last task of every run, failed ones too (teardown): writes the run report (task states, rows per entity and stage, top failed rules, quality results, source freshness), browsable under **Browse > Run reports** and in the run's **Run report** tab. When the run ends its note says the verdict. |
+| `end_run` | (teardown, last, runs whatever happened) records the run's end in the warehouse's run log (`ops.pipeline_runs`: complete only if every task that builds the product succeeded), refreshes the run report's `run_state` and `retries` sections, and releases the lease. |
 
 **Parameters** (trigger form): `rows` customers to generate, `bad_rows` extra invalid rows the
 cleansing must reject, `skip_generation`, `full_refresh` (dbt `--full-refresh`: rebuilds the
@@ -28,22 +31,24 @@ incremental raw history from every landed file).
 
 **Backfill** (catchup is off): `airflow backfill create --dag-id fsdp_daily --from-date 2026-01-01 --to-date 2026-01-07`.
 Every task that opens the DuckDB file runs in the one-slot pool `duckdb_writer` (DuckDB allows one
-writing process per file). On failure, and when a run is still not done `FSDP_RUN_DEADLINE_MINUTES`
-(default 120) after it was queued, the run alerts through `include/pipeline/alerts.py` (a log line
-starting `FSDP run FAILED` / `FSDP deadline missed`; e-mail, Slack or a webhook when
-`FSDP_ALERT_CHANNELS` names them).
+writing process per file); the run lease orders whole runs across Airflows and scripts. Every retried
+storage or catalog call logs one `retry ...` line and is counted in the run report. On failure, and
+when a run is still not done `FSDP_RUN_DEADLINE_MINUTES` (default 120) after it was queued, the run
+alerts through `include/pipeline/alerts.py` (a log line starting `FSDP run FAILED` / `FSDP deadline
+missed`; e-mail, Slack or a webhook when `FSDP_ALERT_CHANNELS` names them).
 """
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Param, dag, task
+from airflow.sdk import Param, dag, setup, task, teardown
 from cosmos import DbtTaskGroup
 
 from include.pipeline import product, settings
 from include.pipeline.alerts import FsdpAlertNotifier, run_deadline
 from include.pipeline.dbt import task_group_kwargs
+from include.pipeline.runs import task_started
 
 # Blob storage calls retry transient errors inside the client (include/blob_storage.py); a task
 # retry covers longer outages (an emulator restart, a storage account throttling for minutes).
@@ -57,7 +62,9 @@ BLOB_RETRIES = {"retries": 4, "retry_delay": timedelta(seconds=15), "retry_expon
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": "fsdp-data-product", "retries": 1, "retry_delay": timedelta(seconds=30)},
+    default_args={"owner": "fsdp-data-product", "retries": 1, "retry_delay": timedelta(seconds=30),
+                  # every task refreshes the run's warehouse lease and stops if another run took it over
+                  "pre_execute": task_started},
     params={
         "rows": Param(500, type="integer", minimum=1, maximum=5_000_000, title="Customers to generate",
                       description="Customers in the logical date's mock landing."),
@@ -74,6 +81,32 @@ BLOB_RETRIES = {"retries": 4, "retry_delay": timedelta(seconds=15), "retry_expon
     deadline=run_deadline(),
 )
 def fsdp_daily():
+    @setup
+    @task(pool=settings.DUCKDB_POOL)
+    def start_run(logical_date=None, dag_run=None, ti=None) -> dict:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from include.pipeline.dbt import release_dbt_duckdb
+        from include.pipeline.runlock import WarehouseBusy
+        from include.pipeline.runs import start_run as start
+
+        release_dbt_duckdb()
+        try:
+            return start(dag_run.run_id, dag_run.dag_id, _day(logical_date, dag_run).isoformat(), ti=ti)
+        except WarehouseBusy as exc:   # it waited FSDP_RUN_LOCK_WAIT_S already: a retry would wait again
+            raise AirflowFailException(str(exc)) from None
+
+    @teardown
+    @task(pool=settings.DUCKDB_POOL)
+    def end_run(lease: dict, logical_date=None, dag_run=None, ti=None) -> dict:
+        from include.pipeline.dbt import release_dbt_duckdb
+        from include.pipeline.runs import end_run as end
+
+        release_dbt_duckdb()
+        states = (ti.get_task_states(dag_id=dag_run.dag_id, run_ids=[dag_run.run_id]) or {}).get(dag_run.run_id, {})
+        states = {t: str(s).lower().split(".")[-1] for t, s in states.items() if t != ti.task_id}
+        return end(dag_run.run_id, dag_run.dag_id, _day(logical_date, dag_run).isoformat(), lease, states)
+
     @task(**BLOB_RETRIES)
     def land_mock_data(params=None, logical_date=None, dag_run=None) -> dict:
         from airflow.sdk.exceptions import AirflowSkipException
@@ -125,6 +158,20 @@ def fsdp_daily():
         release_dbt_duckdb()
         return publish_exports(settings.duckdb_path(), settings.dbt_target_dir() / "semantic_manifest.json")
 
+    @task(pool=settings.DUCKDB_POOL, **BLOB_RETRIES)
+    def publish_output_port(logical_date=None, dag_run=None) -> dict:
+        from include.output_port import publish
+        from include.pipeline.dbt import release_dbt_duckdb
+        from include.pipeline.landing import retry_only_storage_errors
+        from include.pipeline.report_sections import record_output_port
+
+        release_dbt_duckdb()
+        day = _day(logical_date, dag_run)
+        with retry_only_storage_errors():
+            result = publish(settings.duckdb_path(), dag_run.run_id, day.isoformat())
+        record_output_port(day, dag_run.run_id, result)
+        return result
+
     @task(pool=settings.DUCKDB_POOL)
     def publish_serving_copy(quality: dict, logical_date=None, dag_run=None) -> dict:
         from include import serving
@@ -148,11 +195,12 @@ def fsdp_daily():
     @task(retries=2, retry_delay=timedelta(minutes=1), retry_exponential_backoff=True)
     def publish_catalog(logical_date=None, dag_run=None, dag=None) -> dict:
         from include.catalog.launcher import push_to_catalog
+        from include.pipeline.dbt import merge_run_results
         from include.pipeline.freshness import result_path
 
         docs, day = settings.dbt_docs_dir(), _day(logical_date, dag_run)
         return push_to_catalog(manifest=docs / "manifest.json", catalog=docs / "catalog.json",
-                               run_results=settings.dbt_target_dir() / "run_results.json",
+                               run_results=merge_run_results(dag_run.run_id),
                                quality_json=settings.reports_dir() / "quality" / day.isoformat(),
                                freshness_json=result_path(day, dag_run.run_id), dag=dag)
 
@@ -168,18 +216,23 @@ def fsdp_daily():
 
         return write_run_report(ti, dag_run, _day(logical_date, dag_run), dict(params or {}))
 
+    run = start_run()
     landed = landing_inventory()
     freshness = source_freshness()
     dbt = DbtTaskGroup(group_id="dbt", **task_group_kwargs(exclude=["tag:marketplace"]))
     marketplace = DbtTaskGroup(group_id="marketplace", **task_group_kwargs(select=["tag:marketplace"]))
     gate = quality_gate()
     catalog = publish_catalog()
-    (land_mock_data() >> landed >> freshness >> dbt >> gate >> marketplace >> apply_role_views() >> semantic_layer()
-     >> publish_serving_copy(gate) >> publish_data_product() >> publish_dbt_docs() >> catalog)
-    # teardowns: they run whatever happened upstream and never decide the run's state
+    (run >> land_mock_data() >> landed >> freshness >> dbt >> gate >> marketplace >> apply_role_views()
+     >> semantic_layer() >> publish_output_port() >> publish_serving_copy(gate) >> publish_data_product()
+     >> publish_dbt_docs() >> catalog)
+    # teardowns: they run whatever happened upstream and never decide the run's state; the lease's
+    # end_run is the last of them, so nothing of this run touches the warehouse after it is released
     warnings = quality_warnings().as_teardown()
     [gate, freshness] >> warnings
-    [catalog, warnings] >> run_report().as_teardown()
+    report = run_report().as_teardown()
+    [catalog, warnings] >> report
+    report >> end_run(run)
 
 
 def _day(logical_date, dag_run):

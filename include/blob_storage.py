@@ -8,19 +8,147 @@ a partial one.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
-# Azurite's public development account (documented by Microsoft; not a secret). The local default
-# when AZURE_STORAGE_CONNECTION_STRING is unset.
-AZURITE_DEV_CONNECTION_STRING = (
-    "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
-    "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;"
-    "BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;"
-)
+# Azurite's public development account (documented by Microsoft; not a secret).
+AZURITE_DEV_ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+
+def azurite_connection_string(host: str = "127.0.0.1", port: int | str = 10000) -> str:
+    """The connection string of Azurite's development account on ``host:port``."""
+    return (f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AZURITE_DEV_ACCOUNT_KEY};"
+            f"BlobEndpoint=http://{host}:{port}/devstoreaccount1;")
+
+
+AZURITE_DEV_CONNECTION_STRING = azurite_connection_string()
+
+
+def connection_string(environ=None) -> str:
+    """The storage endpoint every client uses (Python here, dbt through profiles.yml, the scripts
+    through scripts/lib.sh, which exports the same value): AZURE_STORAGE_CONNECTION_STRING when set,
+    else Azurite's development account on AZURITE_BLOB_HOST:AZURITE_BLOB_PORT (127.0.0.1:10000 when
+    those are unset too). One setting moves every client: set the port, or set the string."""
+    env = os.environ if environ is None else environ
+    explicit = (env.get("AZURE_STORAGE_CONNECTION_STRING") or "").strip()
+    if explicit:
+        return explicit
+    return azurite_connection_string(env.get("AZURITE_BLOB_HOST") or "127.0.0.1", env.get("AZURITE_BLOB_PORT") or 10000)
+
+
+def azurite_address(conn_str: str) -> tuple[str, int] | None:
+    """(host, port) of an Azurite development-account connection string, None for anything else."""
+    parts = dict(p.split("=", 1) for p in conn_str.split(";") if "=" in p)
+    if parts.get("UseDevelopmentStorage", "").lower() == "true":
+        return "127.0.0.1", 10000
+    if parts.get("AccountName") != "devstoreaccount1" or not parts.get("BlobEndpoint"):
+        return None
+    netloc = urlparse(parts["BlobEndpoint"]).netloc
+    host, _, port = netloc.rpartition(":")
+    return (host, int(port)) if host and port.isdigit() else (netloc, 80)
+
+
+def storage_exports(environ=None) -> dict[str, str]:
+    """The storage settings scripts/lib.sh exports to every process it starts (one endpoint for
+    all): the connection string, and Azurite's host and port when it is a development account.
+    Raises StorageError when the connection string and AZURITE_BLOB_PORT disagree."""
+    env = os.environ if environ is None else environ
+    conn = connection_string(env)
+    out = {"AZURE_STORAGE_CONNECTION_STRING": conn}
+    address = azurite_address(conn)
+    if address:
+        port = (env.get("AZURITE_BLOB_PORT") or "").strip()
+        if env.get("AZURE_STORAGE_CONNECTION_STRING") and port and int(port) != address[1]:
+            raise StorageError(f"AZURE_STORAGE_CONNECTION_STRING points at Azurite port {address[1]} but "
+                               f"AZURITE_BLOB_PORT is {port}: set only one of them (or make them agree)")
+        out["AZURITE_BLOB_HOST"], out["AZURITE_BLOB_PORT"] = address[0], str(address[1])
+    return out
+
+
+def endpoint_of(conn_str: str) -> str:
+    """The blob endpoint a connection string names (for messages; never the key)."""
+    parts = dict(p.split("=", 1) for p in conn_str.split(";") if "=" in p)
+    if parts.get("BlobEndpoint"):
+        return parts["BlobEndpoint"].rstrip("/")
+    if parts.get("UseDevelopmentStorage", "").lower() == "true":
+        return "http://127.0.0.1:10000/devstoreaccount1"
+    return f"{parts.get('DefaultEndpointsProtocol', 'https')}://{parts.get('AccountName', '?')}.blob." \
+           f"{parts.get('EndpointSuffix', 'core.windows.net')}"
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    """What a listing says about one object: enough to tell whether it is still the one written."""
+
+    size: int
+    etag: str
+    md5: str | None = None      # hex; None when the store does not keep one
+
+
+def _retry_reason(settings: dict) -> str:
+    history = settings.get("history") or []
+    if not history:
+        return "?"
+    last = history[-1]
+    if getattr(last, "error", None) is not None:
+        return f"{type(last.error).__name__}: {str(last.error).splitlines()[0][:120]}"
+    response = getattr(last, "http_response", None)
+    return f"HTTP {getattr(response, 'status_code', '?')}"
+
+
+def _retry_what(settings: dict) -> str:
+    history = settings.get("history") or []
+    request = getattr(history[-1], "http_request", None) if history else None
+    if request is None:
+        return "blob request"
+    path = unquote(urlparse(request.url).path)
+    # /devstoreaccount1/<container>/<blob> on Azurite, /<container>/<blob> on Azure
+    path = path.split("/devstoreaccount1", 1)[-1]
+    return f"{request.method} {path.lstrip('/') or '/'}"
+
+
+def logging_retry_policy(retries: int, backoff: float, *, asynchronous: bool = False):
+    """The storage SDK's exponential retry (waits ``backoff`` + 3**n s plus jitter, at most
+    FSDP_BLOB_MAX_BACKOFF (30) s; connection errors, timeouts, 408/429/5xx) that logs one line per
+    retry and records it as a run event (include/pipeline/events.py). ``asynchronous`` gives the
+    variant for the aio clients adlfs uses."""
+    from include.pipeline import events
+
+    if asynchronous:
+        from azure.storage.blob.aio import ExponentialRetry as Base
+    else:
+        from azure.storage.blob import ExponentialRetry as Base
+
+    # the SDK's waits grow as backoff + 3**n (4, 10, 28, 82, 244 s with backoff 1): capped, so
+    # storage that is back is used within FSDP_BLOB_MAX_BACKOFF seconds, not minutes later
+    cap = float(os.environ.get("FSDP_BLOB_MAX_BACKOFF", "30"))
+
+    def announce(policy, settings) -> float:
+        wait = min(policy.get_backoff_time(settings), cap)
+        events.retry("storage", _retry_what(settings), settings["count"], retries + 1, wait, _retry_reason(settings))
+        return wait
+
+    if asynchronous:
+        class Policy(Base):
+            async def sleep(self, settings, transport):
+                wait = announce(self, settings)
+                if wait and wait > 0:
+                    await transport.sleep(wait)
+    else:
+        class Policy(Base):
+            def sleep(self, settings, transport):
+                wait = announce(self, settings)
+                if wait and wait > 0:
+                    transport.sleep(wait)
+
+    # every kind of failure gets the full budget: an outage is connection errors, not 5xx
+    return Policy(initial_backoff=backoff, increment_base=3, retry_total=retries, retry_connect=retries,
+                  retry_read=retries, retry_status=retries, random_jitter_range=min(backoff, 3))
 
 
 class StorageError(RuntimeError):
@@ -41,6 +169,12 @@ class BlobStore(Protocol):
         """Object paths under ``prefix``, sorted; [] when the container does not exist."""
 
     def delete(self, container: str, path: str) -> None: ...
+
+    def list_details(self, container: str, prefix: str = "") -> dict[str, BlobInfo]:
+        """Objects under ``prefix`` with size, ETag and MD5; {} when the container does not exist."""
+
+    def put_file(self, container: str, path: str, local_path: str | os.PathLike) -> BlobInfo:
+        """Upload a local file (atomically, like put) and return what the store now holds."""
 
     def describe(self) -> str: ...
 
@@ -86,6 +220,18 @@ class LocalStore:
     def delete(self, container: str, path: str) -> None:
         self._file(container, path).unlink(missing_ok=True)
 
+    def list_details(self, container: str, prefix: str = "") -> dict[str, BlobInfo]:
+        out = {}
+        for name in self.list(container, prefix):
+            st = self._file(container, name).stat()
+            out[name] = BlobInfo(size=st.st_size, etag=f"{st.st_size}-{st.st_mtime_ns}-{st.st_ino}")
+        return out
+
+    def put_file(self, container: str, path: str, local_path: str | os.PathLike) -> BlobInfo:
+        self.put(container, path, Path(local_path).read_bytes())
+        st = self._file(container, path).stat()
+        return BlobInfo(size=st.st_size, etag=f"{st.st_size}-{st.st_mtime_ns}-{st.st_ino}")
+
     def describe(self) -> str:
         return f"local directory {self.root}"
 
@@ -94,17 +240,17 @@ class AzureBlobStore:
     """Azure Blob Storage through azure-storage-blob, with retries and backoff on transient errors.
 
     The SDK's ExponentialRetry covers connection errors, timeouts, 408/429/5xx: the waits are
-    ``backoff`` * 3**n seconds (plus jitter) for ``retries`` attempts. When they are exhausted the
-    caller gets one StorageUnavailable naming the endpoint, not the SDK's stack of exceptions.
+    ``backoff`` + 3**n seconds (plus jitter, at most FSDP_BLOB_MAX_BACKOFF) for ``retries``
+    attempts, each one logged and counted (:func:`logging_retry_policy`). When they are exhausted
+    the caller gets one StorageUnavailable naming the endpoint, not the SDK's stack of exceptions.
     """
 
     def __init__(self, connection_string: str, *, retries: int | None = None, backoff: float | None = None):
-        from azure.storage.blob import BlobServiceClient, ExponentialRetry
+        from azure.storage.blob import BlobServiceClient
 
         self.retries = int(os.environ.get("FSDP_BLOB_RETRIES", "6")) if retries is None else retries
         backoff = float(os.environ.get("FSDP_BLOB_BACKOFF", "1")) if backoff is None else backoff
-        policy = ExponentialRetry(initial_backoff=backoff, increment_base=3, retry_total=self.retries,
-                                  random_jitter_range=min(backoff, 3))
+        policy = logging_retry_policy(self.retries, backoff)
         self.client = BlobServiceClient.from_connection_string(
             connection_string, retry_policy=policy, connection_timeout=10, read_timeout=120,
         )
@@ -183,14 +329,67 @@ class AzureBlobStore:
         except ResourceNotFoundError:
             pass
 
+    def list_details(self, container: str, prefix: str = "") -> dict[str, BlobInfo]:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        client = self.client.get_container_client(container)
+
+        def listing():
+            out = {}
+            for b in client.list_blobs(name_starts_with=prefix):
+                md5 = b.content_settings.content_md5 if b.content_settings else None
+                out[b.name] = BlobInfo(size=int(b.size), etag=str(b.etag).strip('"'),
+                                       md5=bytes(md5).hex() if md5 else None)
+            return out
+        try:
+            return dict(sorted(self._call(f"list {container}/{prefix}", listing).items()))
+        except ResourceNotFoundError:
+            return {}
+
+    def put_file(self, container: str, path: str, local_path: str | os.PathLike) -> BlobInfo:
+        """Streams the file (one Put Blob, or blocks + one commit for large files: either way the
+        blob appears whole or not at all) with its MD5 as Content-MD5, which the service keeps and
+        lists, so a later listing shows whether the blob is still this content."""
+        from azure.storage.blob import ContentSettings
+
+        local = Path(local_path)
+        digest = hashlib.md5(usedforsecurity=False)
+        with local.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        blob = self._container(container).get_blob_client(path)
+        settings = ContentSettings(content_type="application/octet-stream", content_md5=bytearray(digest.digest()))
+
+        def upload():
+            with local.open("rb") as fh:
+                return blob.upload_blob(fh, overwrite=True, max_concurrency=2, length=local.stat().st_size,
+                                        content_settings=settings)
+        answer = self._call(f"upload {container}/{path}", upload)
+        return BlobInfo(size=local.stat().st_size, etag=str(answer.get("etag", "")).strip('"'), md5=digest.hexdigest())
+
 
 def open_store(target: str | None = None) -> BlobStore:
     """The store for ``target``: a directory (``/path`` or ``file:///path``) or, when None, the
-    storage account of AZURE_STORAGE_CONNECTION_STRING (Azurite's dev account when unset)."""
+    storage endpoint of :func:`connection_string`."""
     if target:
         if target.startswith("file://"):
             return LocalStore(urlparse(target).path)
         if "://" in target or "=" in target:
             return AzureBlobStore(target)  # an explicit connection string
         return LocalStore(target)
-    return AzureBlobStore(os.environ.get("AZURE_STORAGE_CONNECTION_STRING") or AZURITE_DEV_CONNECTION_STRING)
+    return AzureBlobStore(connection_string())
+
+
+if __name__ == "__main__":   # python -m include.blob_storage --exports  (scripts/lib.sh)
+    import shlex
+    import sys
+
+    if sys.argv[1:] != ["--exports"]:
+        print("usage: python -m include.blob_storage --exports", file=sys.stderr)
+        sys.exit(2)
+    try:
+        for key, value in storage_exports().items():
+            print(f"export {key}={shlex.quote(value)}")
+    except StorageError as exc:
+        print(exc, file=sys.stderr)
+        sys.exit(1)

@@ -4,12 +4,13 @@
 # stops them. Prints the URL and the login. Component logs: .local/logs/airflow/<component>.log
 # The first start takes 1-4 minutes on a 2-core machine (it prints progress while it waits).
 #
-#   scripts/airflow.sh            # 127.0.0.1:8080, or FSDP_AIRFLOW_HOST / FSDP_AIRFLOW_PORT
+#   scripts/airflow.sh            # 127.0.0.1 and this checkout's port (FSDP_AIRFLOW_PORT, .local/ports.env),
+#                                 # or FSDP_AIRFLOW_HOST / FSDP_AIRFLOW_PORT
 #   scripts/airflow.sh --port 8793 [--host 0.0.0.0]
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-port="${FSDP_AIRFLOW_PORT:-8080}"
+port=""
 host="${FSDP_AIRFLOW_HOST:-127.0.0.1}"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -20,9 +21,12 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+setup_lock
 ensure_all
 cd "$ROOT"
 ensure_airflow
+setup_unlock
+port="${port:-$FSDP_AIRFLOW_PORT}"
 # the address the api-server binds is the one printed; 0.0.0.0 (all interfaces) is printed as such
 url_host="$host"; [ "$host" = "0.0.0.0" ] && url_host="127.0.0.1"
 url="http://$url_host:$port"

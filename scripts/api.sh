@@ -5,13 +5,15 @@
 # 0600), starts the service in the background, waits until it answers and prints the URL, how to
 # get a token and a first call. Logs: .local/api/api.log.
 #
-#   scripts/api.sh [--port 8000] [--host 127.0.0.1] [--foreground] [--stop]
+#   scripts/api.sh [--port N] [--host 127.0.0.1] [--foreground] [--stop]   # default: this checkout's port
 #
 # Leaves running: one uvicorn process (pid in .local/api/api.pid) until `scripts/api.sh --stop`.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-port="${FSDP_API_PORT:-8000}"; host="${FSDP_API_HOST:-127.0.0.1}"; foreground=false; stop=false
+# this checkout's port (.local/ports.env, chosen once; FSDP_API_PORT or --port win)
+setup_lock; ensure_ports; setup_unlock
+port="$FSDP_API_PORT"; host="${FSDP_API_HOST:-127.0.0.1}"; foreground=false; stop=false
 while [ $# -gt 0 ]; do
   case "$1" in
     --port) port="$2"; shift 2 ;;

@@ -5,7 +5,7 @@
 # and row-level security from user_groups.yml, then serves Superset in the foreground (gunicorn;
 # Ctrl-C stops it) and prints the URL and the login.
 #
-#   scripts/dashboards.sh               # port 8088, or FSDP_SUPERSET_PORT
+#   scripts/dashboards.sh               # this checkout's port (.local/ports.env), or FSDP_SUPERSET_PORT
 #   scripts/dashboards.sh --port 8099
 #
 # Secrets: SUPERSET_SECRET_KEY and SUPERSET_ADMIN_PASSWORD from the environment or .env; unset,
@@ -13,7 +13,9 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-port="${FSDP_SUPERSET_PORT:-8088}"
+# this checkout's port (.local/ports.env, chosen once; FSDP_SUPERSET_PORT or --port win)
+setup_lock; ensure_ports; setup_unlock
+port="$FSDP_SUPERSET_PORT"
 while [ $# -gt 0 ]; do
   case "$1" in
     --port) port="$2"; shift 2 ;;

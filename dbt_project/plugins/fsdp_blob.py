@@ -1,7 +1,13 @@
-"""dbt-duckdb plugin: SQL functions for blob storage that DuckDB could not do through fsspec (1.0).
+"""dbt-duckdb plugin: blob storage for the dbt project.
 
 Registered on every dbt connection (profiles.yml ``plugins``):
 
+* the ``abfs`` fsspec filesystem (adlfs) DuckDB reads the landing container through
+  (``read_csv('abfs://landing/...')``): connected to the one storage endpoint every client of the
+  project uses (``include.blob_storage.connection_string()``: AZURE_STORAGE_CONNECTION_STRING, or
+  Azurite's development account on AZURITE_BLOB_HOST:AZURITE_BLOB_PORT), with the storage SDK's
+  retry policy replaced by one that logs every retry and records it as a run event (so an outage
+  absorbed by retries inside a dbt model shows in the task log and in the run report);
 * ``fsdp_list_files(glob)`` -> text, one ``path<TAB>version`` line per file matching ``glob``.
   ``version`` is the blob's ETag (it changes whenever a file is rewritten in place, which the
   landing does when a date is re-landed) or ``size-mtime`` on a local directory. The raw models use
@@ -10,32 +16,19 @@ Registered on every dbt connection (profiles.yml ``plugins``):
 * ``fsdp_latest_modified(glob)`` -> timestamp (UTC) of the newest file matching ``glob``, or NULL
   when none does: when the source last landed, the ``loaded_at_query`` of dbt source freshness
   (one listing, no file read).
-* ``fsdp_temp_dir()`` -> a new local temporary folder, where DuckDB writes the output port's
-  Parquet files with its native (fast, multi-file) COPY.
-* ``fsdp_publish_tree(local_dir, url, clear)`` -> number of files uploaded: uploads every file of
-  ``local_dir`` under ``url`` (keeping the relative paths, e.g. ``country=India/state=Goa/``),
-  concurrently through adlfs, after removing the files under ``url`` when ``clear``; checks that
-  every uploaded blob has the local file's size, then deletes ``local_dir``. Why not COPY straight
-  to ``abfs://``: DuckDB 1.0 writes through fsspec one file at a time (a partitioned export of 100k
-  customers took ~6 s against ~1 s here), ``COPY ... (OVERWRITE)`` fails on fsspec filesystems, and
-  adlfs reports a failed upload (e.g. a missing container) only from a file object's ``__del__``,
-  where the error is printed and swallowed, so the COPY would "succeed" without writing anything.
 
 It also creates the folder of the DuckDB file before dbt opens it (the default,
 ``.local/warehouse/fsdp.duckdb``, lives in a git-ignored folder a fresh clone does not have).
 
-Paths are ``abfs://container/path`` (blob storage through adlfs) or local paths.
+The output port is not written from dbt: it is a task of its own after the quality gate
+(include/output_port).
 """
 from __future__ import annotations
 
 from typing import Any, Dict
 
 import os
-import shutil
-import tempfile
-import threading
 from datetime import datetime, timezone
-from pathlib import Path
 
 import fsspec
 from dbt.adapters.duckdb.plugins import BasePlugin
@@ -49,11 +42,34 @@ def _split(url: str):
     return "file", url
 
 
+def logging_abfs(connection_string: str):
+    """An adlfs filesystem whose aio blob client retries like include/blob_storage.py, logging each retry."""
+    from adlfs import AzureBlobFileSystem
+    from azure.storage.blob.aio import BlobServiceClient
+
+    from include.blob_storage import logging_retry_policy
+
+    retries = int(os.environ.get("FSDP_BLOB_RETRIES", "6"))
+    backoff = float(os.environ.get("FSDP_BLOB_BACKOFF", "1"))
+
+    class LoggingAzureBlobFileSystem(AzureBlobFileSystem):
+        def do_connect(self):
+            self.service_client = BlobServiceClient.from_connection_string(
+                conn_str=self.connection_string,
+                retry_policy=logging_retry_policy(retries, backoff, asynchronous=True))
+
+    # skip_instance_cache: a fresh client per dbt connection (fsspec caches by arguments, and a
+    # cached instance would keep an event loop of an earlier dbt invocation in the same process)
+    return LoggingAzureBlobFileSystem(connection_string=connection_string, skip_instance_cache=True)
+
+
 class Plugin(BasePlugin):
     def initialize(self, plugin_config: Dict[str, Any]):
-        self._connection_string = plugin_config.get("connection_string")
+        from include.blob_storage import connection_string
+
+        # an explicit profile setting wins; otherwise the project's one storage setting
+        self._connection_string = (plugin_config.get("connection_string") or "").strip() or connection_string()
         self._fs: dict[str, Any] = {}
-        self._lock = threading.Lock()  # dbt runs models (and their hooks) on several threads
 
     def update_connection_config(self, creds, config):
         path = getattr(creds, "path", None)
@@ -63,7 +79,7 @@ class Plugin(BasePlugin):
     def _filesystem(self, protocol: str):
         if protocol not in self._fs:
             if protocol == "abfs":
-                self._fs[protocol] = fsspec.filesystem("abfs", connection_string=self._connection_string)
+                self._fs[protocol] = logging_abfs(self._connection_string)
             else:
                 self._fs[protocol] = fsspec.filesystem("file")
         return self._fs[protocol]
@@ -96,47 +112,9 @@ class Plugin(BasePlugin):
                 stamps.append(stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc))
         return max(stamps).astimezone(timezone.utc).replace(tzinfo=None) if stamps else None
 
-    def temp_dir(self) -> str:
-        return tempfile.mkdtemp(prefix="fsdp_export_")
-
-    def publish_tree(self, local_dir: str, url: str, clear: bool) -> int:
-        protocol, path = _split(url)
-        local = Path(local_dir)
-        files = sorted(p for p in local.rglob("*") if p.is_file())
-        with self._lock:
-            fs = self._filesystem(protocol)
-            fs.invalidate_cache()
-            if protocol == "abfs":
-                container = path.split("/", 1)[0]
-                if not fs.exists(container):
-                    try:
-                        fs.mkdir(container)
-                    except FileExistsError:  # created meanwhile by another process
-                        pass
-            if clear and fs.exists(path):
-                old = list(fs.find(path))
-                if old:
-                    fs.rm(old)
-            if files:
-                targets = [f"{path}/{p.relative_to(local).as_posix()}" for p in files]
-                if protocol == "file":
-                    for target in {str(Path(t).parent) for t in targets}:
-                        os.makedirs(target, exist_ok=True)
-                fs.put([str(p) for p in files], targets)
-                fs.invalidate_cache()
-                sizes = {name.rstrip("/"): info.get("size") for name, info in fs.find(path, detail=True).items()}
-                for source, target in zip(files, targets):
-                    if sizes.get(fs._strip_protocol(target)) != source.stat().st_size:
-                        raise RuntimeError(f"upload of {source} to {target} did not complete "
-                                           f"({sizes.get(fs._strip_protocol(target))} of {source.stat().st_size} bytes)")
-        shutil.rmtree(local, ignore_errors=True)
-        return len(files)
-
     def configure_connection(self, conn):
+        conn.register_filesystem(self._filesystem("abfs"))
         conn.create_function("fsdp_list_files", self.list_files, ["VARCHAR"], "VARCHAR",
                              side_effects=True)
         conn.create_function("fsdp_latest_modified", self.latest_modified, ["VARCHAR"], "TIMESTAMP",
                              side_effects=True, null_handling="special")
-        conn.create_function("fsdp_temp_dir", self.temp_dir, [], "VARCHAR", side_effects=True)
-        conn.create_function("fsdp_publish_tree", self.publish_tree, ["VARCHAR", "VARCHAR", "BOOLEAN"], "BIGINT",
-                             side_effects=True)

@@ -59,7 +59,7 @@ class ApiSettings:
             cache_ttl_seconds=int(_env("FSDP_API_CACHE_TTL_SECONDS", "300")),
             cache_max_entries=int(_env("FSDP_API_CACHE_MAX_ENTRIES", "512")),
             semantic_manifest=_path("FSDP_SEMANTIC_MANIFEST", Path()) if _env("FSDP_SEMANTIC_MANIFEST") else None,
-            public_url=_env("FSDP_API_PUBLIC_URL", "http://127.0.0.1:8000"),
+            public_url=_env("FSDP_API_PUBLIC_URL", f"http://127.0.0.1:{_env('FSDP_API_PORT') or 8000}"),
         )
         values.update(overrides)
         settings = cls(**values)

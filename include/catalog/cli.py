@@ -75,7 +75,8 @@ def push_command(args: argparse.Namespace) -> dict:
         pusher = CatalogPusher(om, plan, dag_tasks=dag_tasks, dbt_ingestion=dbt,
                                airflow_url=os.environ.get("FSDP_AIRFLOW_URL", "http://localhost:8080"),
                                duckdb_path=os.environ.get("FSDP_DUCKDB_PATH", ""),
-                               superset_url=os.environ.get("FSDP_SUPERSET_URL", "http://localhost:8088"))
+                               superset_url=os.environ.get("FSDP_SUPERSET_URL")
+                               or f"http://localhost:{os.environ.get('FSDP_SUPERSET_PORT') or 8088}")
         result = pusher.run()
         summary = {"server": "recorder" if recorder_ctx else host_port, **result.counts}
         if recorder_ctx:
@@ -95,11 +96,19 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("FSDP_CATALOG_LOG_LEVEL", "WARNING"),
                         format="%(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
-    from include.catalog.push import CatalogPushError
+    from metadata.ingestion.ometa.client import APIError
+
+    from include.catalog.push import CatalogPushError, refused_write_message
     try:
         summary = push_command(args)
     except CatalogPushError as exc:
         print(f"catalog: FAILED: {exc}", file=sys.stderr)
+        return 2
+    except APIError as exc:
+        refused = refused_write_message(exc, os.environ.get("OPENMETADATA_HOST_PORT", "").strip() or "the recorder")
+        if refused is None:
+            traceback.print_exc()
+        print(f"catalog: FAILED: {refused or f'{type(exc).__name__}: {exc}'}", file=sys.stderr)
         return 2
     except Exception as exc:  # noqa: BLE001 - a rejected write, a bad artifact: one line after the trace
         traceback.print_exc()

@@ -275,14 +275,23 @@ def _table_for(tables: dict[str, TablePlan], soda_table: str, prefer_schema: str
 
 
 def _scan_timestamp(scan: dict) -> int:
-    """The results' timestamp: the run's logical date (gate file) or Soda's data timestamp.
+    """The results' timestamp: when the checks ran (the gate file's ``checked_at``, UTC) or Soda's
+    own scan timestamps; the run's logical date only for a file that records neither.
 
-    Never the wall clock: re-publishing the same run writes the same points (no duplicates)."""
+    Read from the results, never the clock of the push: a retry or re-run of the push sends the same
+    points, which OpenMetadata keeps once per test case and timestamp. Two runs of one logical date
+    (a rerun) ran at different times, so each keeps its own point instead of colliding on the
+    date's midnight."""
     summary = scan.get("summary") or {}
+    if summary.get("checked_at"):
+        return _iso_to_ms(str(summary["checked_at"]).replace(" ", "T"))
+    ts = (_iso_to_ms(scan.get("scanEndTimestamp")) or _iso_to_ms(scan.get("dataTimestamp"))
+          or _iso_to_ms(scan.get("scanStartTimestamp")))
+    if ts:
+        return ts
     if summary.get("logical_date"):
         return _iso_to_ms(str(summary["logical_date"])[:10] + "T00:00:00+00:00")
-    return (_iso_to_ms(scan.get("dataTimestamp")) or _iso_to_ms(scan.get("scanEndTimestamp"))
-            or _iso_to_ms(scan.get("scanStartTimestamp")) or 0)
+    return 0
 
 
 def _num(value: Any) -> float | None:

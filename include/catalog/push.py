@@ -73,6 +73,7 @@ from metadata.ingestion.ometa.ometa_api import OpenMetadata
 from metadata.utils import fqn as om_fqn
 
 from include.catalog.plan import CatalogPlan, ColumnPlan, TablePlan, resolve_ref
+from include.pipeline import events
 
 log = logging.getLogger("fsdp.catalog")
 
@@ -84,6 +85,19 @@ SYSTEM_CLASSIFICATIONS = {"PII", "Tier", "PersonalData", "Certification"}
 
 class CatalogPushError(RuntimeError):
     """The push failed in a way the task must report (bad answer, rejected write)."""
+
+
+def refused_write_message(exc: APIError, host_port: str) -> str | None:
+    """One line for a write the server refused for the token (401/403), None for other errors."""
+    if getattr(exc, "status_code", None) not in (401, 403):
+        return None
+    request = getattr(getattr(exc, "_http_error", None), "request", None)
+    what = f"{request.method} {request.path_url}" if request is not None else "a write"
+    detail = str(exc) or None
+    return (f"OpenMetadata at {host_port} refused {what} with HTTP {exc.status_code}"
+            f"{f' ({detail})' if detail else ''}: the token in OPENMETADATA_JWT_TOKEN (or the password of the "
+            f"Airflow connection openmetadata_default) is {'invalid or expired' if exc.status_code == 401 else 'not allowed to write'}; "
+            f"use the ingestion-bot's token (OpenMetadata UI > Settings > Bots > ingestion-bot)")
 
 
 # ---- connection -------------------------------------------------------------------------------
@@ -108,9 +122,12 @@ def connect(host_port: str, jwt: str, retries: int = 3, wait_s: float = 10.0,
             return om
         except Exception as exc:  # noqa: BLE001 - every cause gets retried, the last one is reported
             last = exc
-            log.warning("OpenMetadata at %s not usable (attempt %d/%d): %s", host_port, attempt, retries, exc)
             if attempt < retries:
+                events.retry("catalog", f"GET {host_port}/v1/system/version", attempt, retries, wait_s * attempt,
+                             f"{type(exc).__name__}: {exc}")
                 sleep(wait_s * attempt)
+            else:
+                log.warning("OpenMetadata at %s not usable (attempt %d/%d): %s", host_port, attempt, retries, exc)
     raise CatalogPushError(
         f"OpenMetadata at {host_port} is unreachable or incompatible after {retries} attempts "
         f"(this step needs a 2.0.x server reachable with the JWT in OPENMETADATA_JWT_TOKEN): {last}"
@@ -248,7 +265,8 @@ class CatalogPusher:
                 description=f"Owns the {self.dp['name']} data product."))
         except APIError as exc:
             # a bot whose role may not create teams: the catalog is still worth having without owners
-            if exc.status_code not in (401, 403):
+            # (401 is a bad token: every other write would fail too)
+            if exc.status_code != 403:
                 raise
             team = self.om.get_by_name(Team, owner["team"])
             if team is None:
@@ -326,31 +344,39 @@ class CatalogPusher:
         self.result.add("pipeline_tasks", len(self.dag_tasks))
         return pipeline
 
-    def _existing_column_lineage(self, up: Table, down: Table) -> list[tuple[tuple[str, ...], str]]:
-        """Column pairs already on the edge (the dbt ingestion's, parsed from the compiled SQL)."""
+    def _existing_edge(self, up: Table, down: Table) -> dict:
+        """The edge's details as the server holds them (the dbt ingestion's: its SQL, its column
+        pairs parsed from the compiled SQL, its source), {} when there is no edge yet."""
         try:
             # the client directly: the SDK's edge getters cache answers for the whole process
             answer = self.om.client.get(f"/lineage/getLineageEdge/{up.id.root}/{down.id.root}")
         except APIError as exc:
             if exc.status_code == 404:
-                return []
+                return {}
             raise
-        cols = ((answer or {}).get("edge") or {}).get("columnsLineage") or []
-        return [(tuple(c["fromColumns"]), c["toColumn"]) for c in cols if c.get("fromColumns") and c.get("toColumn")]
+        return (answer or {}).get("edge") or {}
 
     def push_lineage(self) -> None:
-        """One edge per dbt dependency, the pipeline on it, its column pairs merged with the edge's
-        existing ones (a PUT replaces the edge's details: merging keeps the dbt ingestion's pairs of
-        renamed columns, and a re-run sends the same union)."""
+        """One edge per dbt dependency, the pipeline on it, merged with what the edge holds.
+
+        A PUT replaces the edge's details, so what is sent is the edge as the server has it (the
+        dbt ingestion's SQL, source and description, and its column pairs of renamed columns)
+        with this step's additions: the pipeline and the same-named column pairs. A re-run sends
+        the same union."""
         for e in self.plan.edges:
             up, down = self.tables[e.upstream], self.tables[e.downstream]
             up_fqn, down_fqn = up.fullyQualifiedName.root, down.fullyQualifiedName.root
             ours = [((f"{up_fqn}.{om_fqn.quote_name(a)}",), f"{down_fqn}.{om_fqn.quote_name(b)}") for a, b in e.columns]
-            pairs = list(dict.fromkeys(self._existing_column_lineage(up, down) + ours))
+            existing = self._existing_edge(up, down)
+            theirs = [(tuple(c["fromColumns"]), c["toColumn"]) for c in existing.get("columnsLineage") or []
+                      if c.get("fromColumns") and c.get("toColumn")]
+            pairs = list(dict.fromkeys(theirs + ours))
             details = LineageDetails(
-                pipeline=ref(self.pipeline, "pipeline"), source=Source.PipelineLineage,
-                description=f"dbt {self.plan.tables[e.downstream].kind} built by the Airflow DAG "
-                            f"{self.pipeline.name.root}",
+                pipeline=ref(self.pipeline, "pipeline"),
+                source=Source(existing["source"]) if existing.get("source") else Source.PipelineLineage,
+                description=existing.get("description") or f"dbt {self.plan.tables[e.downstream].kind} built by "
+                                                            f"the Airflow DAG {self.pipeline.name.root}",
+                sqlQuery=existing.get("sqlQuery") or None,
                 columnsLineage=[ColumnLineage(fromColumns=list(f), toColumn=t) for f, t in pairs] or None)
             answer = self.om.add_lineage(AddLineageRequest(edge=EntitiesEdge(
                 fromEntity=ref(up, "table"), toEntity=ref(down, "table"), lineageDetails=details)),
@@ -360,6 +386,8 @@ class CatalogPusher:
                 raise CatalogPushError(f"lineage {up_fqn} -> {down_fqn} rejected: {answer['error']}")
             self.result.add("lineage_edges")
             self.result.add("column_lineage", len(pairs))
+            if details.sqlQuery:
+                self.result.add("lineage_edges_with_sql")
 
     def push_dashboards(self) -> None:
         """The Superset dashboards (include/dashboards/assets): a Superset DashboardService (no
@@ -398,6 +426,7 @@ class CatalogPusher:
                     raise CatalogPushError(f"lineage {table.fullyQualifiedName.root} -> dashboard {d.name} "
                                            f"rejected: {answer['error']}")
                 self.result.add("dashboard_lineage_edges")
+
     def link_metrics(self) -> None:
         """Every MetricFlow metric is a Metric entity (created by the dbt ingestion, with its type,
         expression, measures, dimensions and table -> metric lineage); this step checks each one is
@@ -519,12 +548,23 @@ class CatalogPusher:
                     description=(f"{chk.check} (include/pipeline/freshness.py)." if chk.kind == "freshness"
                                  else f"SodaCL check `{chk.check}` (include/quality)."), owners=self.owners))
                 self.result.add("test_cases")
-            answer = self.om.add_test_case_results(TestCaseResult(
-                timestamp=chk.timestamp_ms, testCaseStatus=outcome_status(chk.outcome),
-                result=(f"freshness: {chk.outcome}; last landed {chk.value} h ago" if chk.kind == "freshness"
-                        else f"Soda outcome: {chk.outcome or 'none'}; value: {chk.value}"),
-                testResultValue=[TestResultValue(name="value", value=str(chk.value))]),
-                cases[chk.name].fullyQualifiedName.root)
+            case_fqn = cases[chk.name].fullyQualifiedName.root
+            # OpenMetadata keeps one result per test case and timestamp (a second POST is a 409):
+            # a retry or re-run of this step finds the run's results there and leaves them
+            if self.om.get_test_case_results(case_fqn, chk.timestamp_ms, chk.timestamp_ms):
+                self.result.add("test_results_already_there")
+                continue
+            try:
+                answer = self.om.add_test_case_results(TestCaseResult(
+                    timestamp=chk.timestamp_ms, testCaseStatus=outcome_status(chk.outcome),
+                    result=(f"freshness: {chk.outcome}; last landed {chk.value} h ago" if chk.kind == "freshness"
+                            else f"Soda outcome: {chk.outcome or 'none'}; value: {chk.value}"),
+                    testResultValue=[TestResultValue(name="value", value=str(chk.value))]), case_fqn)
+            except APIError as exc:
+                if exc.status_code != 409:
+                    raise
+                self.result.add("test_results_already_there")
+                continue
             if answer is None:      # the client logs and swallows some failures: do not
                 raise CatalogPushError(f"test result of {chk.name} was not accepted")
             self.result.add("test_results")
@@ -558,7 +598,12 @@ def dbt_workflow_config(host_port: str, jwt: str, service: str, manifest: str | 
     source: dict[str, Any] = {"dbtConfigType": "local", "dbtManifestFilePath": str(Path(manifest).resolve())}
     if catalog and Path(catalog).exists():
         source["dbtCatalogFilePath"] = str(Path(catalog).resolve())
-    if run_results and Path(run_results).exists():
+    if run_results:
+        # dbt's test results reach OpenMetadata only from this file: a missing one is an error,
+        # not a catalog silently without test results
+        if not Path(run_results).exists():
+            raise CatalogPushError(f"dbt run results {run_results} do not exist: the dbt test results cannot be "
+                                   "published (the pipeline collects them per run, include/pipeline/dbt.py)")
         source["dbtRunResultsFilePath"] = str(Path(run_results).resolve())
     return {
         "source": {"type": "dbt", "serviceName": service, "sourceConfig": {"config": {

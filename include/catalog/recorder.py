@@ -176,6 +176,7 @@ class FakeOpenMetadata:
     version: str = SERVER_VERSION
     fail_version: int | None = None          # answer GET /system/version with this HTTP status
     forbidden: set[str] = field(default_factory=set)   # collections the caller may not write (403)
+    reject_token: bool = False                # every write answered 401 (an expired or wrong token)
     requests: list[Recorded] = field(default_factory=list)
     entities: dict[str, dict[str, dict]] = field(default_factory=dict)   # collection -> fqn -> doc
     lineage: dict[tuple[str, str], dict] = field(default_factory=dict)   # (from id, to id) -> edge
@@ -324,6 +325,8 @@ class FakeOpenMetadata:
                 model.model_validate(body)
             except ValidationError as exc:
                 raise ApiError(400, f"body is not a valid {model.__name__}: {exc}") from exc
+        if method in ("PUT", "POST", "PATCH", "DELETE") and self.reject_token:
+            raise ApiError(401, "Not Authorized! Token verification failed")
         if method in ("PUT", "POST", "PATCH") and path in self.forbidden:
             raise ApiError(403, f"Principal: CatalogPrincipal{{name='ingestion-bot'}} operations [Create] "
                                 f"not allowed on {path}")
@@ -342,6 +345,18 @@ class FakeOpenMetadata:
                 if self.by_id(edge[end]["id"]) is None:
                     raise ApiError(404, f"{edge[end]['type']} instance for {edge[end]['id']} not found")
             self.lineage[(edge["fromEntity"]["id"], edge["toEntity"]["id"])] = edge
+            return 200, None
+        if method == "PATCH" and (m := re.fullmatch(r"lineage/([^/]+)/([0-9a-f-]{36})/([^/]+)/([0-9a-f-]{36})", path)):
+            # the SDK's add_lineage(check_patch=True): a JSON Patch of the edge's lineage details
+            edge = self.lineage.get((m[2], m[4]))
+            if not edge:
+                raise ApiError(404, "edge not found")
+            try:
+                patched = jsonpatch.JsonPatch(body).apply(edge.get("lineageDetails") or {})
+                LineageDetails.model_validate(patched)
+            except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, ValidationError) as exc:
+                raise ApiError(400, f"invalid lineage patch: {exc}") from exc
+            edge["lineageDetails"] = patched
             return 200, None
         if m := re.fullmatch(r"lineage/getLineageEdge/([^/]+)/([^/]+)", path):
             edge = self.lineage.get((m[1], m[2]))
@@ -384,10 +399,14 @@ class FakeOpenMetadata:
             if case is None:
                 raise ApiError(404, f"testCase instance for {m[1]} not found")
             if method == "POST":
-                # one result per test case and timestamp: a re-run of the same scan overwrites it
+                # OpenMetadata keeps results unique on (test case, timestamp): a second result with
+                # the same timestamp is a conflict (the SDK's own dbt source expects 409 here)
+                if body["timestamp"] in self.results.get(m[1], {}):
+                    raise ApiError(409, f"testCaseResult for {m[1]} at {body['timestamp']} already exists")
                 self.results.setdefault(m[1], {})[body["timestamp"]] = body
                 return 200, body
-            data = list(self.results.get(m[1], {}).values())
+            start, end = int(q.get("startTs", 0)), int(q.get("endTs", 2 ** 63))
+            data = [r for ts, r in sorted(self.results.get(m[1], {}).items()) if start <= ts <= end]
             return 200, {"data": data, "paging": {"total": len(data)}}
         if m := re.fullmatch(r"tables/([0-9a-f-]{36})/tableProfile", path):
             table = self.by_id(m[1])

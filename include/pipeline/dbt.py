@@ -53,8 +53,21 @@ def _run_dbt(*args: str, target_path: Path | None = None, ok_codes: tuple[int, .
 
 
 def parse_manifest() -> Path:
-    """Write dbt_project/target/manifest.json (``dbt parse``); returns its path."""
-    _run_dbt("parse", target_path=settings.dbt_target_dir())
+    """Write the manifest Cosmos renders from (``dbt parse``); returns its path.
+
+    Parsed into a temporary folder beside the target folder, then each file replaced atomically:
+    a run in progress reads the manifest (role views, output port) while a second script's setup
+    parses again, and must never read a half-written file."""
+    target = settings.dbt_target_dir()
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".parse-", dir=target.parent) as tmp:
+        partial = target / "partial_parse.msgpack"
+        if partial.exists():
+            shutil.copyfile(partial, Path(tmp) / partial.name)
+        _run_dbt("parse", target_path=Path(tmp))
+        for produced in Path(tmp).iterdir():
+            if produced.is_file():
+                os.replace(produced, target / produced.name)
     path = settings.dbt_manifest_path()
     if not path.exists():
         raise RuntimeError(f"dbt parse did not write {path}")
@@ -100,6 +113,59 @@ def release_dbt_duckdb(*_args, **_kwargs) -> None:
             env.close()
         except Exception:  # closing is best effort: a failed close leaves what was there
             log.debug("closing dbt-duckdb's environment failed", exc_info=True)
+
+
+def run_results_dir(run_id: str) -> Path:
+    """Where the run's dbt tasks leave their run_results.json, one file per task."""
+    from include.pipeline.events import run_key
+
+    return settings.reports_dir() / "dbt_results" / run_key(run_id)
+
+
+def after_dbt_task(project_dir: str, context=None, **_kwargs) -> None:
+    """Cosmos callback after every dbt task: release dbt-duckdb's database (see
+    release_dbt_duckdb) and keep the task's run_results.json for the run (Cosmos runs each task in
+    a temporary copy of the project, deleted afterwards): the catalog step merges them into the
+    run's one run_results.json, so dbt's test results reach OpenMetadata."""
+    release_dbt_duckdb()
+    produced = Path(project_dir) / "target" / "run_results.json"
+    ti = (context or {}).get("ti")
+    run_id = (context or {}).get("run_id") or getattr((context or {}).get("dag_run"), "run_id", None)
+    if not produced.is_file() or ti is None or not run_id:
+        return
+    out = run_results_dir(run_id)
+    out.mkdir(parents=True, exist_ok=True)
+    staged = out / f".{ti.task_id}.tmp"
+    shutil.copyfile(produced, staged)
+    os.replace(staged, out / f"{ti.task_id}.json")
+
+
+def merge_run_results(run_id: str) -> Path:
+    """One dbt run_results.json for the whole run (every task's results; the latest try of a node
+    wins), written next to the per-task files; raises when no dbt task left results."""
+    import json
+
+    folder = run_results_dir(run_id)
+    files = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    files = [f for f in files if f.name != "run_results.json"]
+    if not files:
+        raise RuntimeError(f"no dbt run results in {folder}: the dbt tasks of run {run_id} left none, so "
+                           "dbt's test results cannot be published")
+    merged: dict[str, dict] = {}
+    meta, elapsed = None, 0.0
+    for f in sorted(files, key=lambda f: f.stat().st_mtime):
+        doc = json.loads(f.read_text())
+        meta = doc.get("metadata") or meta
+        elapsed += float(doc.get("elapsed_time") or 0)
+        for result in doc.get("results") or []:
+            merged[result["unique_id"]] = result
+    path = folder / "run_results.json"
+    staged = folder / ".run_results.json.tmp"
+    staged.write_text(json.dumps({"metadata": meta, "results": list(merged.values()), "elapsed_time": elapsed,
+                                  "args": {"which": "build"}}))
+    os.replace(staged, path)
+    log.info("dbt run results of %d tasks merged into %s (%d nodes)", len(files), path, len(merged))
+    return path
 
 
 def task_group_kwargs(select: list[str] | None = None, exclude: list[str] | None = None) -> dict:
@@ -159,7 +225,7 @@ def task_group_kwargs(select: list[str] | None = None, exclude: list[str] | None
             # dbt reads the landing over the network: one quick retry for a transient blob error
             "retries": 1,
             "retry_delay": timedelta(seconds=10),
-            "callback": "include.pipeline.dbt.release_dbt_duckdb",
+            "callback": "include.pipeline.dbt.after_dbt_task",
         },
     }
 

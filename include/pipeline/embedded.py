@@ -51,7 +51,12 @@ def embedded_env(home: Path | None = None, base: dict[str, str] | None = None) -
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "simple_auth_manager_passwords.json"),
         "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        # Cosmos caches per DAG and task group name: under this Airflow home, never shared by checkouts
+        "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos_cache"),
         "DO_NOT_TRACK": "1",
+        # libraries that load a .env by themselves (Soda Core, with override) must not replace the
+        # environment the scripts resolved (include/quality/soda_runner.py)
+        "PYTHON_DOTENV_DISABLED": "1",
         "SCARF_ANALYTICS": "false",
         "AIRFLOW__COSMOS__DBT_DOCS_PROJECTS": json.dumps(
             {"fsdp": {"dir": str(docs_dir), "index": "index.html", "name": "dbt Docs (FSDP data product)"}}),

@@ -1,7 +1,10 @@
 """The data product's tables, their Airflow Assets, and checks/reports over them.
 
-The asset list is declared here (not read from the dbt manifest) because the DAG files declare
-Assets at parse time; tests/dags keep it in step with the manifest's ``data_product`` models.
+The one declaration of the product tables: the quality gate checks them, the DAG declares their
+Assets, the output port (include/output_port) publishes the ones marked ``exported`` with their
+``partition_by``. A new product or consumer table is one more ``ProductTable`` here. The list is
+declared here (not read from the dbt manifest) because the DAG files declare Assets at parse time;
+tests/dags keep it in step with the manifest's ``data_product`` models.
 """
 from __future__ import annotations
 
@@ -20,6 +23,10 @@ log = logging.getLogger(__name__)
 class ProductTable:
     schema: str
     name: str
+    # output port: published as Parquet, one folder of files per value of these columns (hive
+    # layout); each partition is the unit the port rewrites when it changes or goes missing
+    partition_by: tuple[str, ...] = ()
+    exported: bool = True
     # a table whose source can have no rows yet without anything being wrong (no campaign has reached
     # a customer of a small base): empty is reported, not a failure
     may_be_empty: bool = False
@@ -34,10 +41,21 @@ class ProductTable:
 
 
 # the dbt marts tagged data_product (dbt_project/models/marts), the seed's *_dp tables
-PRODUCT_TABLES: tuple[ProductTable, ...] = tuple(
-    ProductTable(settings.PRODUCT_SCHEMA, name) for name in ("customer_overview_dp", "account_dp", "product_dp",
-                                                             "transaction_dp")
-) + (ProductTable(settings.PRODUCT_SCHEMA, "campaign_event_dp", may_be_empty=True),)
+PRODUCT_TABLES: tuple[ProductTable, ...] = (
+    # the seed's Iceberg partition spec of customer_overview_dp
+    ProductTable(settings.PRODUCT_SCHEMA, "customer_overview_dp", partition_by=("country", "state")),
+    ProductTable(settings.PRODUCT_SCHEMA, "account_dp"),
+    ProductTable(settings.PRODUCT_SCHEMA, "product_dp"),
+    # a day's new transactions fall in new txn_date partitions: the other files stay as they are
+    ProductTable(settings.PRODUCT_SCHEMA, "transaction_dp", partition_by=("txn_date",)),
+    # like transactions: a day's events fall in new stage_date partitions; none yet for a small base
+    ProductTable(settings.PRODUCT_SCHEMA, "campaign_event_dp", partition_by=("stage_date",), may_be_empty=True),
+)
+
+
+def exported_tables() -> tuple[ProductTable, ...]:
+    """The product tables the output port publishes."""
+    return tuple(t for t in PRODUCT_TABLES if t.exported)
 
 
 def assets():

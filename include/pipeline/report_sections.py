@@ -1,8 +1,10 @@
 """The pipeline's sections of the run report (include/pipeline/run_report.py explains the record).
 
-Order: tasks, entities (rows per entity and stage), failed rules, quality, source freshness,
-product health, locations. Each is a ``build`` over the run (task states, the warehouse read-only,
-the freshness result) and a ``view`` (summary, status, tables) shared by the text and HTML pages.
+Order: tasks, run state (the warehouse's run log: repairs, deaths), entities (rows per entity and
+stage), failed rules, quality, source freshness, output port (written by publish_output_port),
+retries (retried storage and catalog calls, task retries), product health, locations. Each is a
+``build`` over the run (task states, the warehouse read-only, the freshness result) and a
+``view`` (summary, status, tables) shared by the text and HTML pages.
 """
 from __future__ import annotations
 
@@ -56,6 +58,87 @@ def view_tasks(data: dict) -> View:
     tables = [Table(["task", "state", "duration"], not_ok, "tasks not successful")] if not_ok else []
     tables.append(Table(["task", "duration"], [[t, duration_text(d)] for t, d in slowest], "slowest tasks"))
     return View(summary, "fail" if data.get("failed") else "ok", tables)
+
+
+# ---- run state: the warehouse's run log, repairs, deaths (include/pipeline/runstate.py) ---------
+
+def build_run_state(ctx: RunContext) -> dict | None:
+    from include.pipeline import runstate
+
+    if ctx.con is None:
+        return None
+    return runstate.report_section(ctx.con, ctx.run_id, ctx.logical_date)
+
+
+def view_run_state(data: dict) -> View:
+    parts, status = [], "ok"
+    if data.get("died"):
+        status = "fail"
+        parts.append(f"DIED ({data['died'].get('detail') or 'its process is gone'}); repair: "
+                     f"{data['died'].get('repair', '')}")
+    else:
+        parts.append(f"run log: {data.get('run_log')}")
+    for r in data.get("repairing") or []:
+        parts.append(f"repaired: run {r['run_id']} for {r['logical_date']} had died mid-build; this run "
+                     f"rebuilt what it left")
+    prev = data.get("previous_run") or {}
+    if prev.get("status") == "died":
+        parts.append(f"previous run of this date {prev['run_id']}: DIED ({prev.get('detail') or ''})")
+    last = data.get("warehouse_last_complete")
+    if last:
+        parts.append(f"warehouse last built completely by run {last['run_id']} ({last['logical_date']}), "
+                     f"finished {last['finished_at']}")
+    else:
+        parts.append("no run has built the warehouse completely yet")
+    return View("; ".join(parts), status)
+
+
+# ---- the output port (include/output_port; written by publish_output_port) ------------------------
+
+def record_output_port(logical_date: date, run_id: str, result: dict) -> dict:
+    """publish_output_port's section of the run report: what each port published."""
+    from include.pipeline import run_report
+
+    return run_report.record_section(logical_date, run_id, "output_port", {"ports": (result or {}).get("ports") or {}})
+
+
+def view_output_port(data: dict) -> View:
+    rows, parts = [], []
+    for name, port in (data.get("ports") or {}).items():
+        for table, r in port.get("tables", {}).items():
+            rows.append([name, table, r.get("status"), r.get("rows"), r.get("rewritten"), r.get("partitions")])
+        parts.append(f"{name} (audience {', '.join(port.get('audience') or []) or 'public'}): " + ", ".join(
+            f"{t} {r['status']}" + (f" ({r['rewritten']} of {r['partitions']} partitions written)"
+                                    if r.get("status") != "unchanged" else "")
+            for t, r in port.get("tables", {}).items()))
+    if not parts:
+        return View("nothing published", "info")
+    return View("; ".join(parts), "ok", [Table(["port", "table", "status", "rows", "partitions written", "partitions"],
+                                              rows, "output port")])
+
+
+# ---- retries: every retried storage or catalog call, and Airflow's task retries ---------------------
+
+def build_retries(ctx: RunContext) -> dict | None:
+    from include.pipeline import events
+
+    task_retries = {t: int(v["try_number"]) - 1 for t, v in (ctx.tasks or {}).items()
+                    if int(v.get("try_number") or 0) > 1}
+    return {"systems": events.retry_summary(ctx.run_id), "task_retries": task_retries}
+
+
+def view_retries(data: dict) -> View:
+    systems, task_retries = data.get("systems") or {}, data.get("task_retries") or {}
+    if not systems and not task_retries:
+        return View("none (no storage or catalog call was retried)")
+    parts = [f"{system} {r['retries']} (waited {r['waited_s']:.0f} s; {', '.join(list(r['calls'])[:2])})"
+             for system, r in systems.items()]
+    parts += [f"task {t} retried {n}x" for t, n in task_retries.items()]
+    rows = [[system, r["retries"], r["waited_s"], ", ".join(r.get("tasks") or []), ", ".join(r["calls"])]
+            for system, r in systems.items()]
+    return View("; ".join(parts), "info",
+                [Table(["system", "retried calls", "waited s", "tasks", "calls retried most"], rows, "retries")]
+                if rows else [])
 
 
 # ---- rows per entity and stage -------------------------------------------------------------------
@@ -221,9 +304,12 @@ def view_locations(data: dict) -> View:
 
 
 register(Section("tasks", "tasks", build_tasks, view_tasks))
+register(Section("run_state", "run state", build_run_state, view_run_state))
 register(Section("entities", "rows", build_entities, view_entities))
 register(Section("failed_rules", "failed rules", build_failed_rules, view_failed_rules))
 register(Section("quality", "quality gate", build_quality, view_quality))
 register(Section("freshness", "source freshness", build_freshness, view_freshness))
+register(Section("output_port", "output port", lambda ctx: None, view_output_port))
+register(Section("retries", "retries", build_retries, view_retries))
 register(Section("product_health", "product health", lambda ctx: None, view_product_health))
 register(Section("locations", "locations", build_locations, view_locations))

@@ -9,12 +9,16 @@ Who writes it (each merges its part under a file lock, so writers never lose eac
   header and every registered section (:data:`SECTIONS`);
 * the scheduler's listener (plugins/fsdp_run_reports.py), when the run ends: its final state, end
   time and duration (:func:`finish`), and the one-line verdict it puts in the run's note;
-* ``fsdp_product_health``: the ``product_health`` section of the run that published the product.
+* ``fsdp_product_health``: the ``product_health`` section of the run that published the product;
+* ``publish_output_port``: the ``output_port`` section (what it published, healed or left);
+* ``end_run`` (after ``run_report``: it releases the warehouse lease, last): the ``run_state`` and
+  ``retries`` sections again, now that the run log says complete or failed;
+* a later run that finds this one dead (include/pipeline/runstate.py): ``run_state`` with ``died``.
 
 The record::
 
     {"schema_version": 1, "dag_id", "run_id", "logical_date", "run_type", "started_at", "ended_at",
-     "duration_s", "state" (Airflow's), "verdict" (success | success_with_warnings | failed | running),
+     "duration_s", "state" (Airflow's), "verdict" (success | success_with_warnings | failed | running | died),
      "params", "sections": {name: {"status": ok|warn|fail|info, "summary": str, ...data...}}}
 
 Adding a section: write ``build(ctx) -> dict | None`` (``ctx`` is a :class:`RunContext`; return
@@ -42,7 +46,7 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 STATUS_ORDER = {"info": 0, "ok": 0, "warn": 1, "fail": 2}
 # tasks that report on the run rather than build the product: their state is not the run's
-REPORTING_TASKS = ("run_report", "quality_warnings")
+REPORTING_TASKS = ("run_report", "quality_warnings", "end_run")
 
 
 # ---- the record on disk ------------------------------------------------------------------------
@@ -96,6 +100,39 @@ def update(logical_date: date | str, run_id: str, *, fields: dict | None = None,
         tmp.write_text(json.dumps(record, indent=2, default=str) + "\n")
         tmp.replace(path)
     return record
+
+
+def record_section(logical_date: date | str, run_id: str, name: str, data: dict, *, fields: dict | None = None,
+                   reports_dir: Path | None = None) -> dict:
+    """Write one section a task knows first-hand (the output port's publication, a dead run's
+    death) into the run's report, with its registered view's status and summary; the
+    ``run_report`` task's later build leaves it as it is when its own build has nothing."""
+    view = SECTIONS[name].view(data)
+    return update(logical_date, run_id, fields=fields, reports_dir=reports_dir,
+                  sections={name: {**data, "status": view.status, "summary": view.summary}})
+
+
+def refresh(dag_id: str, run_id: str, logical_date: date, names: list[str], tasks: dict[str, dict] | None = None,
+            params: dict | None = None, reports_dir: Path | None = None) -> dict:
+    """Rebuild the sections ``names`` of a stored report (e.g. after end_run closed the run log)."""
+    sections = _build(RunContext(dag_id=dag_id, run_id=run_id, logical_date=logical_date, params=params or {},
+                                 tasks=tasks or {}), names)
+    return update(logical_date, run_id, sections=sections, reports_dir=reports_dir)
+
+
+def _build(ctx: RunContext, names: list[str] | None = None) -> dict[str, dict]:
+    """build_sections over the warehouse opened read-only (none when there is no DuckDB file yet)."""
+    from include.pipeline import product
+
+    try:
+        ctx.con = product.connect()
+    except FileNotFoundError:
+        ctx.con = None
+    try:
+        return build_sections(ctx, names)
+    finally:
+        if ctx.con is not None:
+            ctx.con.close()
 
 
 def true_start(dag_run) -> datetime | None:
@@ -152,10 +189,13 @@ def latest_for_date(logical_date: date, dag_id: str, reports_dir: Path | None = 
 # ---- verdict -----------------------------------------------------------------------------------
 
 def verdict(record: dict) -> str:
-    """``failed`` when the run (or a task that builds the product) failed; ``running`` before it
+    """``died`` when the run's process died mid-run (the run_state section, include/pipeline/
+    runstate.py); ``failed`` when the run (or a task that builds the product) failed; ``running`` before it
     ends; ``success_with_warnings`` when any section warns; else ``success``."""
     sections = record.get("sections", {})
     state = record.get("state")
+    if (sections.get("run_state") or {}).get("died"):
+        return "died"
     failed_tasks = sections.get("tasks", {}).get("failed") or []
     if state == "failed" or failed_tasks or any(s.get("status") == "fail" for s in sections.values()):
         return "failed"
@@ -170,7 +210,7 @@ def verdict_line(record: dict) -> str:
     """One line for the run's note and the top of the text report."""
     v = record.get("verdict") or verdict(record)
     head = {"success": "Success", "success_with_warnings": "Success with warnings", "failed": "FAILED",
-            "running": "Running"}.get(v, v)
+            "running": "Running", "died": "DIED"}.get(v, v)
     parts = [head]
     for name, section in record.get("sections", {}).items():
         if section.get("status") in ("warn", "fail"):
@@ -265,18 +305,8 @@ def collect(dag_id: str, run_id: str, logical_date: date, params: dict, tasks: d
             landed: dict | None = None, started_at: datetime | None = None, state: str = "running",
             run_type: str | None = None) -> dict:
     """Build every section for a run and store them with its header; returns the record."""
-    from include.pipeline import product
-
-    try:
-        con = product.connect()
-    except FileNotFoundError:
-        con = None
-    try:
-        sections = build_sections(RunContext(dag_id=dag_id, run_id=run_id, logical_date=logical_date,
-                                             params=params, tasks=tasks, con=con, landed=landed))
-    finally:
-        if con is not None:
-            con.close()
+    sections = _build(RunContext(dag_id=dag_id, run_id=run_id, logical_date=logical_date, params=params,
+                                 tasks=tasks, landed=landed))
     return update(logical_date, run_id, sections=sections, fields={
         "dag_id": dag_id, "run_type": run_type, "params": params, "state": state,
         "started_at": started_at.isoformat(timespec="seconds") if started_at else None})

@@ -1,6 +1,8 @@
 """What scripts/run.sh prints after a run (``python -m include.pipeline.summary --date YYYY-MM-DD``):
 the run report (include/pipeline/run_report.py) of the latest fsdp_daily run of that date, closed
-with the state and times from Airflow's metadata DB; and the per-entity counts the report uses.
+with the state and times from Airflow's metadata DB, and its run state (the warehouse's run log: a
+run whose process died shows DIED, with what to run) and retries as they stand now; and the
+per-entity counts the report uses.
 
 Per landed entity and logical date: rows landed (the landing's _manifest.json), rows new in the
 raw history (a version already in the history is not added again), and of those the rows accepted
@@ -84,7 +86,9 @@ def dag_run_states(logical_date: date) -> dict | None:
         return {"run_id": run.run_id, "state": str(getattr(run.state, "value", run.state)),
                 "started_at": true_start(run), "ended_at": run.end_date, "conf": run.conf,
                 "run_type": str(getattr(run.run_type, "value", run.run_type)),
-                "tasks": {ti.task_id: str(getattr(ti.state, "value", ti.state)) for ti in tis}}
+                "tasks": {ti.task_id: str(getattr(ti.state, "value", ti.state)) for ti in tis},
+                # a try number above 1: Airflow retried the whole task (after the calls' own retries)
+                "try_numbers": {ti.task_id: ti.try_number for ti in tis}}
 
 
 def close_report(logical_date: date) -> dict | None:
@@ -101,6 +105,10 @@ def close_report(logical_date: date) -> dict | None:
         record = run_report.collect(DAG_ID, run["run_id"], logical_date, run.get("conf") or {},
                                     {t: {"state": s} for t, s in run["tasks"].items()},
                                     started_at=run.get("started_at"), run_type=run.get("run_type"))
+    # the run log and the retries as they stand now (end_run ran after the run_report task; a run
+    # whose process died has no end_run), with Airflow's own task retries
+    run_report.refresh(DAG_ID, run["run_id"], logical_date, ["run_state", "retries"],
+                       tasks={t: {"state": s, "try_number": run["try_numbers"].get(t)} for t, s in run["tasks"].items()})
     record = run_report.finish(logical_date, run["run_id"], run["state"], run.get("started_at"), run.get("ended_at"))
     set_note(DAG_ID, run["run_id"], run_report.verdict_line(record))
     health_run = (record["sections"].get("product_health") or {}).get("health_run_id")
@@ -150,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         print(run_report.format_text(record))
         print(f"\n  run report  : {run_report.report_path(args.date, record['run_id'])}"
               "\n  in the UI   : scripts/airflow.sh, then Browse > Run reports (FSDP data product)")
-    return 0 if record.get("state") == "success" else 1
+    return 0 if record.get("state") == "success" and record.get("verdict") != "died" else 1
 
 
 if __name__ == "__main__":

@@ -77,7 +77,17 @@ class _AutocommitConnection:
 
 def _load_soda():
     """Import Soda with telemetry off. The settings file must be registered before any other soda
-    module is imported: soda creates its telemetry singleton at import time."""
+    module is imported: soda creates its telemetry singleton at import time.
+
+    And without its .env loading: every Scan runs ``load_dotenv(override=True)``, which finds the
+    ``.env`` above Soda's own package (the checkout's, when the venv is inside it) and writes it over
+    the process environment. In a task process that replaced the storage endpoint, ports and paths
+    the scripts had resolved (a run with its own Azurite then published into the one named in
+    .env). The settings come from the environment the scripts build (.env included, the
+    environment winning); python-dotenv's own switch turns Soda's loading off."""
+    import os
+
+    os.environ["PYTHON_DOTENV_DISABLED"] = "1"
     from soda.common.config_helper import ConfigHelper
 
     ConfigHelper.get_instance(str(SODA_SETTINGS))

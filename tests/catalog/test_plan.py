@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -63,20 +64,22 @@ def test_edges_follow_dbt_dependencies_and_link_same_named_columns(built):
     assert len(built.edges) == 13
 
 
-def test_quality_results_are_attached_to_the_checked_table_at_the_runs_logical_date(built):
-    # the gate's file (2026-01-05) and a raw Soda scan result (2026-01-04) are both read
+def test_quality_results_are_attached_to_the_checked_table_at_the_time_they_ran(built):
+    # the gate's file (run of 2026-01-05, checked at 2026-01-06 01:02:03 UTC) and a raw Soda scan
+    # result (ended 2026-01-04 00:00:03 UTC) are both read; never stamped with the logical date's
+    # midnight, where a rerun of the date would collide with the first run's points
     assert {(c.table.split(".")[-1], c.check, c.outcome, c.timestamp_ms) for c in built.checks} == {
-        ("customer_overview_dp", "row_count_positive", "pass", 1767571200000),
-        ("customer_overview_dp", "cust_id_unique", "pass", 1767571200000),
-        ("customer_overview_dp", "email_addr_not_null", "fail", 1767571200000),
-        ("product_dp", "row_count > 0", "pass", 1767484800000)}
+        ("customer_overview_dp", "row_count_positive", "pass", 1767661323000),
+        ("customer_overview_dp", "cust_id_unique", "pass", 1767661323000),
+        ("customer_overview_dp", "email_addr_not_null", "fail", 1767661323000),
+        ("product_dp", "row_count > 0", "pass", 1767484803000)}
     assert {c.check: c.name for c in built.checks}["cust_id_unique"] == "soda_customer_overview_dp_cust_id_unique"
 
 
 def test_full_profiles_become_table_profiles_with_known_columns_only(built):
     profiles = {p.table.split(".")[-1]: p for p in built.profiles}
     dp = profiles["customer_overview_dp"]
-    assert (dp.row_count, dp.timestamp_ms) == (3, 1767571200000)
+    assert (dp.row_count, dp.timestamp_ms) == (3, 1767661323000)
     # the filtered profile describes a slice: not the table's profile; not_a_column is not in the table
     city = {c["name"]: c for c in dp.columns}["city"]
     assert [c["name"] for c in dp.columns] == ["cust_id", "city"]
@@ -122,6 +125,24 @@ def test_without_catalog_json_types_come_from_the_manifest(catalog_artifacts):
     assert "no dbt catalog.json" in built.warnings[0]
     dp = built.tables["model.fsdp.customer_overview_dp"]
     assert {c.data_type for c in dp.columns} == {"UNKNOWN"}
+
+
+def test_the_project_landing_columns_are_typed_not_unknown(tmp_path):
+    """Regression: the 105 landing-source columns (external CSV, absent from dbt's catalog.json)
+    went to OpenMetadata as UNKNOWN: every one declares the type it is read as (varchar). 113 since
+    the campaign events landed (8 columns)."""
+    import subprocess
+    import sys
+
+    from tests.catalog.conftest import ROOT
+
+    subprocess.run([str(Path(sys.executable).with_name("dbt")), "parse", "--project-dir", "dbt_project",
+                    "--profiles-dir", "dbt_project", "--target-path", str(tmp_path)], cwd=ROOT, check=True,
+                   capture_output=True)
+    plan = p.build_plan(tmp_path / "manifest.json")
+    landing = [c for t in plan.tables.values() if t.kind == "source" for c in t.columns]
+    assert len(landing) == 113
+    assert {c.data_type for c in landing} == {"varchar"}
 
 
 def test_metrics_are_planned_with_the_tables_they_are_computed_on(built):

@@ -35,7 +35,8 @@ for dag_id, dag in bag.dags.items():
             "retries": t.retries, "exponential": bool(t.retry_exponential_backoff), "pool": t.pool,
             "owner": t.owner, "upstream": sorted(t.upstream_task_ids),
             "outlets": [getattr(o, "uri", str(o)) for o in t.outlets],
-            "operator": type(t).__name__, "is_teardown": bool(t.is_teardown),
+            "operator": type(t).__name__, "trigger_rule": str(getattr(t.trigger_rule, "value", t.trigger_rule)),
+            "is_teardown": bool(t.is_teardown),
             "on_failure_fail_dagrun": bool(getattr(t, "on_failure_fail_dagrun", False)),
         }
     out["dags"][dag_id] = {

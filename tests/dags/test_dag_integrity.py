@@ -47,7 +47,8 @@ def test_blob_io_tasks_retry_with_exponential_backoff(dagbag_report):
 def test_every_task_touching_duckdb_runs_in_the_one_slot_pool(dagbag_report):
     tasks = dagbag_report["dags"]["fsdp_daily"]["tasks"]
     duckdb_tasks = [t for t in tasks if t.startswith(("dbt.", "marketplace."))] + [
-        "apply_role_views", "semantic_layer", "publish_serving_copy", "publish_data_product", "publish_dbt_docs"]
+        "start_run", "apply_role_views", "semantic_layer", "publish_output_port", "publish_serving_copy",
+        "publish_data_product", "publish_dbt_docs", "run_report", "end_run"]
     assert len(duckdb_tasks) > 3
     assert {t: tasks[t]["pool"] for t in duckdb_tasks if tasks[t]["pool"] != POOL} == {}
     health = dagbag_report["dags"]["fsdp_product_health"]["tasks"]
@@ -84,13 +85,45 @@ def test_pipeline_order_lands_then_dbt_then_publishes_then_docs(dagbag_report):
     assert tasks["source_freshness"]["upstream"] == ["landing_inventory"]
     assert all("source_freshness" in t["upstream"] for t_id, t in tasks.items()
                if t_id.startswith("dbt.") and not any(u.startswith("dbt.") for u in t["upstream"]))
-    assert tasks["publish_serving_copy"]["upstream"] == ["quality_gate", "semantic_layer"]
-    assert tasks["publish_data_product"]["upstream"] == ["publish_serving_copy"]
+    assert tasks["publish_output_port"]["upstream"] == ["semantic_layer"]
     assert tasks["semantic_layer"]["upstream"] == ["apply_role_views"]
+    assert tasks["publish_serving_copy"]["upstream"] == ["publish_output_port", "quality_gate"]
+    assert tasks["publish_data_product"]["upstream"] == ["publish_serving_copy"]
     firsts = [t_id for t_id, t in tasks.items() if t_id.startswith("marketplace.")
               and not any(u.startswith("marketplace.") for u in t["upstream"])]
     assert firsts and all(tasks[t]["upstream"] == ["quality_gate"] for t in firsts)
     assert tasks["publish_dbt_docs"]["upstream"] == ["publish_data_product"]
+
+
+def _ancestors(tasks: dict, task_id: str) -> set[str]:
+    seen, todo = set(), list(tasks[task_id]["upstream"])
+    while todo:
+        t = todo.pop()
+        if t not in seen:
+            seen.add(t)
+            todo += tasks[t]["upstream"]
+    return seen
+
+
+def test_nothing_is_published_before_the_quality_gate(dagbag_report):
+    # Regression: the Parquet export was a post-hook of the product models, so it ran before the
+    # Soda gate and published rows the gate then failed
+    tasks = dagbag_report["dags"]["fsdp_daily"]["tasks"]
+    for publishes in ("publish_output_port", "publish_serving_copy", "publish_data_product"):
+        assert "quality_gate" in _ancestors(tasks, publishes)
+    assert "publish_output_port" in _ancestors(tasks, "publish_data_product")
+
+
+def test_every_run_starts_with_the_warehouse_lease_and_ends_by_releasing_it(dagbag_report):
+    tasks = dagbag_report["dags"]["fsdp_daily"]["tasks"]
+    assert tasks["start_run"]["upstream"] == []
+    assert all("start_run" in _ancestors(tasks, t) for t in tasks if t != "start_run")
+    assert tasks["end_run"]["trigger_rule"] == "all_done_setup_success"     # a teardown: runs whatever happened
+    assert tasks["end_run"]["is_teardown"]
+    # released last: after the run report (which reads the warehouse), and nothing after it
+    assert "run_report" in tasks["end_run"]["upstream"] and not [
+        t for t, spec in tasks.items() if "end_run" in spec["upstream"]]
+    assert _ancestors(tasks, "end_run") == set(tasks) - {"end_run"}
 
 
 def test_the_reporting_tasks_are_teardowns_that_run_last_and_never_decide_the_run_state(dagbag_report):

@@ -17,10 +17,10 @@ def count(warehouse: Warehouse, table: str) -> int:
 
 
 def curated_files(warehouse: Warehouse) -> set[str]:
-    """Every file of the output port (the curated container), with its path."""
+    """Every file in the warehouse's curated container (the output port's, which dbt never writes)."""
     fs = adlfs.AzureBlobFileSystem(connection_string=warehouse.connection_string)
     fs.invalidate_cache()
-    return set(fs.find(warehouse.curated_container))
+    return set(fs.find(warehouse.curated_container)) if fs.exists(warehouse.curated_container) else set()
 
 
 STATE_TABLES = ["fs_accelerator.customer_overview_raw", "fs_accelerator.customer_overview_dp",

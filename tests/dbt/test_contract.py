@@ -23,3 +23,10 @@ def test_every_source_has_freshness_and_a_loaded_at_field():
     # of them, and fails when an entity has no file yet (dbt then reports no result at all)
     assert all(t.get("config", {}).get("loaded_at_query") for t in source["tables"]), [
         t["name"] for t in source["tables"] if not t.get("config", {}).get("loaded_at_query")]
+
+
+def test_every_source_column_declares_the_type_it_is_read_as():
+    # every column is read as text (all_varchar); declared, so the catalog shows it (not UNKNOWN)
+    doc = yaml.safe_load(SOURCES.read_text())
+    types = {c.get("data_type") for t in doc["sources"][0]["tables"] for c in t["columns"]}
+    assert types == {"varchar"}

@@ -25,6 +25,7 @@ pytestmark = [pytest.mark.azurite, pytest.mark.integration]
 DAY = "2026-03-02"
 ROWS, BAD_ROWS = 300, 60
 PRODUCT = ["customer_overview_dp", "account_dp", "product_dp", "transaction_dp"]
+PORT = PRODUCT + ["campaign_event_dp"]      # the output port's tables (include/pipeline/product.py)
 
 
 def _free_port() -> int:
@@ -44,6 +45,7 @@ def pipeline_run(tmp_path_factory):
     env = harness.isolated_env(tmp, azurite.connection_string)
     env["AZURITE_BLOB_PORT"] = str(azurite.port)  # scripts/lib.sh finds it up and starts none
     env["FSDP_BLOB_RETRIES"] = "1"
+    env["FSDP_LOG_DIR"] = str(tmp / "logs")
     with FakeHTTP() as receiver:
         env["FSDP_ALERT_CHANNELS"] = "log,webhook"
         env["FSDP_ALERT_WEBHOOK_ENDPOINT"] = "/alerts"
@@ -85,8 +87,8 @@ def test_the_run_report_is_kept_per_run_with_every_section(pipeline_run):
     report = _report(pipeline_run["env"])
     assert report["dag_id"] == "fsdp_daily" and report["logical_date"] == DAY and report["state"] == "success"
     assert report["verdict"] == "success_with_warnings"
-    assert set(report["sections"]) >= {"tasks", "entities", "failed_rules", "quality", "freshness",
-                                       "product_health", "locations"}
+    assert set(report["sections"]) >= {"tasks", "run_state", "entities", "failed_rules", "quality", "freshness",
+                                       "output_port", "retries", "product_health", "locations"}
     # Regression: `airflow dags test` records the logical date as the start: a 5-minute run lasted 20 h
     assert 10 < report["duration_s"] < 1800, report["duration_s"]
     assert not report["started_at"].startswith(f"{DAY}T00:00:00")
@@ -204,3 +206,50 @@ def test_the_health_check_gives_its_verdict_for_the_publishing_run(pipeline_run)
     assert any("quality warnings" in p or "rejected share" in p for p in report["problems"])
     assert report["triggered_by"] == [_report(env)["run_id"]]
     assert report["tables"]["fs_accelerator.customer_overview_dp"]["rows"] > 0
+
+
+def test_the_output_port_equals_the_warehouse_and_holds_no_clear_pii(pipeline_run):
+    from include.blob_storage import open_store
+    from include.output_port import status
+    from include.output_port.reader import read_table
+
+    env = pipeline_run["env"]
+    store = open_store(env["AZURE_STORAGE_CONNECTION_STRING"])
+    section = _report(env)["sections"]["output_port"]
+    assert section["status"] == "ok"
+    port = section["ports"]["curated"]
+    assert {t: r["status"] for t, r in port["tables"].items()} == {t: "created" for t in PORT}
+    assert port["audience"] == ["roles:id:dob-bucketing"]
+    # reconciled against the warehouse, file by file and row checksum by row checksum
+    import os
+
+    from include.output_port.ports import ports
+
+    saved = dict(os.environ)
+    try:
+        os.environ.update({k: env[k] for k in ("AZURE_STORAGE_CONNECTION_STRING", "FSDP_DBT_TARGET_DIR")})
+        result = status(env["FSDP_DUCKDB_PATH"], content=True, ports_=ports({}))["curated"]
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    assert {t: s["problems"] for t, s in result.items()} == {t: [] for t in PORT}
+    emails = {e for (e,) in _query(env, "select email_addr from fs_accelerator.customer_overview_dp")}
+    con = read_table(store, "curated", "customer_overview_dp", pipeline_run["tmp"] / "read")
+    published = {e for (e,) in con.execute("select email_addr from t").fetchall()}
+    assert len(published) == len(emails) and not published & emails
+
+
+def test_the_run_is_recorded_complete_in_the_warehouse_and_its_report(pipeline_run):
+    env = pipeline_run["env"]
+    (status, dag_id), = _query(env, "select status, dag_id from ops.pipeline_runs")
+    assert (status, dag_id) == ("complete", "fsdp_daily")
+    sections = _report(env)["sections"]
+    assert sections["run_state"]["run_log"] == "complete" and not sections["run_state"].get("died")
+    assert sections["tasks"]["failed"] == [] and sections["retries"]["systems"] == {}
+    out = pipeline_run["proc"].stdout
+    assert "retries: none (no storage or catalog call was retried)" in out
+    assert "run state: run log: complete" in out
+    assert "output port: curated (audience roles:id:dob-bucketing): customer_overview_dp created" in out
+    assert not Path(f"{env['FSDP_DUCKDB_PATH']}.run.json").exists()      # the lease was released
+    latest = Path(env["FSDP_LOG_DIR"]) / f"pipeline-{DAY}.log"
+    assert latest.is_symlink() and latest.resolve().name.startswith(f"pipeline-{DAY}-")

@@ -29,8 +29,7 @@ def built_warehouse(tmp_path_factory) -> Path:
     subprocess.run([py, "-m", "include.mockgen", "daily", "--date", DAY.isoformat(), "--target", str(landing),
                     "--customers", "300", "--bad-rows", "3", "--quiet"], cwd=ROOT, check=True, capture_output=True)
     db = work / "fsdp.duckdb"
-    env = {**os.environ, "FSDP_LANDING_ROOT": str(landing / "landing"), "FSDP_DUCKDB_PATH": str(db),
-           "FSDP_EXPORT_CURATED": "false"}
+    env = {**os.environ, "FSDP_LANDING_ROOT": str(landing / "landing"), "FSDP_DUCKDB_PATH": str(db)}
     dbt = Path(py).with_name("dbt")
     done = subprocess.run([str(dbt), "build", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project",
                            "--target-path", str(work / "target"), "--log-path", str(work / "logs")],

@@ -241,3 +241,24 @@ def test_a_profile_filter_that_fits_no_table_fails_the_gate_clearly(clean_db, tm
 
     assert not result.ok and result.failed == []
     assert "scan error: profile: profile filter columns segment" in result.summary()
+
+
+def test_the_gate_never_replaces_the_process_environment_with_a_dotenv_file(clean_db, tmp_path, monkeypatch):
+    # Regression: every Soda Scan ran load_dotenv(override=True), which found the checkout's .env
+    # and replaced the storage endpoint the scripts had resolved: a run with its own Azurite then
+    # published its output port into the one named in .env
+    import dotenv.main
+    from soda.common.env_helper import EnvHelper
+
+    dotenv_file = tmp_path / ".env"
+    dotenv_file.write_text("AZURE_STORAGE_CONNECTION_STRING=from-a-dotenv-file\nFSDP_CURATED_CONTAINER=theirs\n")
+    monkeypatch.setattr(dotenv.main, "find_dotenv", lambda *a, **k: str(dotenv_file))
+    monkeypatch.delenv("PYTHON_DOTENV_DISABLED", raising=False)
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", "the-one-the-scripts-resolved")
+    monkeypatch.delenv("FSDP_CURATED_CONTAINER", raising=False)
+    EnvHelper.reset()                 # a singleton: load .env on this scan, as on a process's first one
+    _run(clean_db, tmp_path)
+    import os
+
+    assert os.environ["AZURE_STORAGE_CONNECTION_STRING"] == "the-one-the-scripts-resolved"
+    assert "FSDP_CURATED_CONTAINER" not in os.environ

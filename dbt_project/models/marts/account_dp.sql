@@ -2,8 +2,7 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='account_id',
-    on_schema_change='fail',
-    post_hook=["{{ export_to_curated() }}"]) }}
+    on_schema_change='fail') }}
 
 with
 

@@ -1,12 +1,11 @@
 {#- Campaign events are immutable: one row per event_id, and int_campaign_events_validated accepts
     one event per (campaign, customer, stage), so the product holds each journey's stages once.
     Incremental like transaction_dp: appends the events validated (accepted) since the last run,
-    including re-checked ones; the output port appends them as new Parquet files partitioned by
-    stage_date. -#}
+    including re-checked ones. The output port (include/output_port, after the quality gate)
+    publishes it partitioned by stage_date: a day's new events fall in new partitions. -#}
 {{ config(
     materialized='incremental',
-    on_schema_change='fail',
-    post_hook=["{{ export_to_curated(partition_by=['stage_date'], append=true) }}"]
+    on_schema_change='fail'
 ) }}
 
 with

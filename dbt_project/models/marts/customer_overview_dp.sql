@@ -1,11 +1,10 @@
 {#- Seed: dataos://icebasetw:fs_accelerator/customer_overview_dp, partitioned by country, state.
-    The output port writes it as Parquet to the curated container with the same partitioning. -#}
+    The output port (include/output_port) publishes it after the quality gate with the same partitioning. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='cust_id',
-    on_schema_change='fail',
-    post_hook=["{{ export_to_curated(partition_by=['country', 'state']) }}"]) }}
+    on_schema_change='fail') }}
 
 with
 

@@ -1,5 +1,3 @@
-{{ config(post_hook=["{{ export_to_curated() }}"]) }}
-
 with
 
 latest as (

@@ -2,12 +2,11 @@
     first landing of each txn_id (its _record_id) and staging does not trim ids (a padded id fails
     txn_id_format), so accepted txn_ids are unique; the not-exists guard keeps a re-check from
     publishing a transaction twice. Incremental: appends the transactions validated (accepted)
-    since the last run, including re-checked ones; the output port appends them as new Parquet
-    files partitioned by txn_date. -#}
+    since the last run, including re-checked ones; the output port (include/output_port) publishes
+    the table partitioned by txn_date after the quality gate. -#}
 {{ config(
     materialized='incremental',
-    on_schema_change='fail',
-    post_hook=["{{ export_to_curated(partition_by=['txn_date'], append=true) }}"]
+    on_schema_change='fail'
 ) }}
 
 with

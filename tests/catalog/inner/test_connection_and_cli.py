@@ -113,3 +113,30 @@ def test_a_failing_dbt_ingestion_still_publishes_the_rest_then_fails_the_step(ca
             pusher.run()
     assert fake.dp_links[("customer-overview-dp", "assets")]     # lineage, product, quality went out
     assert fake.results
+
+
+def test_a_token_refused_on_writes_fails_in_one_line_naming_the_server_and_the_setting(
+        catalog_artifacts, tmp_path, monkeypatch, capsys):
+    # Regression: a 70-line traceback naming neither the server nor the token setting
+    with serve(FakeOpenMetadata(reject_token=True)) as (url, fake):
+        monkeypatch.setenv("OPENMETADATA_HOST_PORT", url)
+        monkeypatch.setenv("OPENMETADATA_JWT_TOKEN", unsigned_jwt())
+        assert cli.main(_args(catalog_artifacts, tmp_path / "unused.json")) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "Traceback" not in "\n".join(err)
+    (line,) = [ln for ln in err if ln.startswith("catalog: FAILED")]
+    assert line.startswith(f"catalog: FAILED: OpenMetadata at {url} refused PUT /api/v1/teams with HTTP 401")
+    assert "OPENMETADATA_JWT_TOKEN" in line and "openmetadata_default" in line and "ingestion-bot" in line
+
+
+def test_missing_dbt_run_results_fail_the_step_instead_of_dropping_the_test_results(catalog_artifacts, tmp_path):
+    from include.catalog.push import dbt_workflow_config
+
+    t = catalog_artifacts / "target"
+    with pytest.raises(CatalogPushError, match="dbt run results .*missing.json do not exist"):
+        dbt_workflow_config("http://om/api", unsigned_jwt(), "fsdp-warehouse", t / "manifest.json",
+                            t / "catalog.json", tmp_path / "missing.json")
+    config = dbt_workflow_config("http://om/api", unsigned_jwt(), "fsdp-warehouse", t / "manifest.json",
+                                 t / "catalog.json", t / "run_results.json")
+    source = config["source"]["sourceConfig"]["config"]["dbtConfigSource"]
+    assert source["dbtRunResultsFilePath"] == str((t / "run_results.json").resolve())

@@ -130,7 +130,8 @@ def test_lineage_runs_landing_to_raw_to_product_with_columns_and_the_airflow_pip
     for up, down in zip(chain, chain[1:]):
         details = edge(up, down)
         assert details["pipeline"]["id"] == pipeline["id"]
-        assert details["source"] == "PipelineLineage"
+        # the dbt ingestion found these edges first: its source stays (this step adds the pipeline)
+        assert details["source"] in ("DbtLineage", "PipelineLineage")
         pairs = {(c["fromColumns"][0], c["toColumn"]) for c in details["columnsLineage"]}
         for col in ("cust_id", "cust_dob", "email_addr", "mobile_number1", "city"):
             assert (f"{up}.{col}", f"{down}.{col}") in pairs
@@ -183,10 +184,11 @@ def test_soda_checks_become_test_cases_with_results_in_suites(pushed):
         case_fqn = next(f for f in fake.entities["dataQuality/testCases"] if f.endswith("." + name))
         (result,) = fake.results[case_fqn].values()
         results[cases[name]["displayName"]] = (result["testCaseStatus"], result["timestamp"])
-    assert results == {"row_count_positive": ("Success", 1767571200000),       # the run's logical date
-                       "cust_id_unique": ("Success", 1767571200000),
-                       "email_addr_not_null": ("Failed", 1767571200000),
-                       "row_count > 0": ("Success", 1767484800000)}
+    # stamped when the checks ran (the gate's checked_at, Soda's scan end), not the logical date's midnight
+    assert results == {"row_count_positive": ("Success", 1767661323000),       # 2026-01-06T01:02:03Z
+                       "cust_id_unique": ("Success", 1767661323000),
+                       "email_addr_not_null": ("Failed", 1767661323000),
+                       "row_count > 0": ("Success", 1767484803000)}            # 2026-01-04T00:00:03Z
     executable = bodies(fake, "PUT", "dataQuality/testSuites/executable")
     # one executable suite per checked table: the Soda-checked ones, and the sources with a freshness result
     assert {b["basicEntityReference"] for b in executable} == {
@@ -224,7 +226,7 @@ def test_quality_profiles_become_table_profiles(pushed):
     assert set(cols) == {"cust_id", "city"}                 # not_a_column is not in the table
     assert (cols["city"]["nullCount"], cols["city"]["valuesCount"], cols["city"]["distinctCount"]) == (1, 2, 2)
     (product,) = pushed.fake.profiles[fqn("fs_accelerator", "product_dp")].values()
-    assert product["tableProfile"]["timestamp"] == 1767484800000
+    assert product["tableProfile"]["timestamp"] == 1767484803000
 
 
 def test_dbt_ingestion_ran_through_the_sdk_workflow_on_the_local_artifacts(pushed):
@@ -282,8 +284,19 @@ def test_a_rerun_updates_and_never_duplicates(pushed):
     versions = {f: d["version"] for f, d in fake.entities["tables"].items()}
     edges, results = dict(fake.lineage), {k: dict(v) for k, v in fake.results.items()}
     links = {k: dict(v) for k, v in fake.dp_links.items()}
+    def failed() -> int:
+        # lookups of entities not created yet, and the dbt ingestion's re-sent test results, which the
+        # server refuses with 409 and the SDK's dbt source expects to be refused
+        return len([r for r in fake.requests if r.status >= 400 and not (r.method == "GET" and r.status == 404)
+                    and not (r.status == 409 and "testCaseResults" in r.path and ".soda_" not in r.path)])
+    failed_before = failed()
     again = pushed.push_again()
-    assert again.counts == pushed.result.counts
+    first = dict(pushed.result.counts)
+    # the results of this run are there already: none is sent again, none collides (409)
+    assert again.counts.pop("test_results_already_there") == first.pop("test_results")
+    assert "test_results" not in again.counts
+    assert again.counts == first
+    assert failed() == failed_before
     assert {coll: {f: d["id"] for f, d in docs.items()} for coll, docs in fake.entities.items()} == before
     assert {f: d["version"] for f, d in fake.entities["tables"].items()} == versions
     assert fake.lineage.keys() == edges.keys()
@@ -299,6 +312,51 @@ def test_test_case_names_are_stable_across_runs():
         "soda_customer_overview_dp_duplicate_count_cust_id_0"
     assert check_case_name("customer_overview_dp", "city", "missing_count = 0") == \
         "soda_customer_overview_dp_city_missing_count_0"
+
+
+def test_lineage_keeps_the_sql_the_dbt_ingestion_put_on_every_edge(pushed):
+    # Regression: the step's PUT replaced each edge's details, dropping dbt's SQL (0 of 29 kept it)
+    fake = pushed.fake
+
+    def ids(body):
+        return body["edge"]["fromEntity"]["id"], body["edge"]["toEntity"]["id"]
+
+    dbt_edges = {ids(r.body) for r in fake.requests if r.method == "PUT" and r.path == "lineage"
+                 and not r.body["edge"]["lineageDetails"].get("pipeline")
+                 and r.body["edge"]["lineageDetails"].get("sqlQuery")}
+    ours = {ids(r.body): r.body["edge"]["lineageDetails"] for r in fake.requests
+            if r.method == "PUT" and r.path == "lineage" and r.body["edge"]["lineageDetails"].get("pipeline")}
+    assert len(dbt_edges) >= 10
+    for edge in dbt_edges:
+        kept = fake.lineage[edge]["lineageDetails"]
+        assert kept["sqlQuery"] and kept["pipeline"]               # dbt's SQL and the pipeline, together
+        assert ours[edge]["sqlQuery"] == kept["sqlQuery"]           # this step sent the SQL the edge held
+    assert pushed.result.counts["lineage_edges_with_sql"] == len(dbt_edges)
+
+
+def test_a_retried_push_whose_results_the_server_already_holds_succeeds_without_duplicates(catalog_artifacts):
+    """The server keeps one result per test case and timestamp and answers a second POST with 409
+    (the SDK's own dbt source expects that); a push whose lookup missed them (e.g. a search index
+    not yet refreshed) must treat the 409 as done."""
+    from include.catalog.push import CatalogPusher, connect
+    from include.catalog.recorder import FakeOpenMetadata, serve, unsigned_jwt
+
+    from .conftest import make_plan
+
+    class StaleLookups(FakeOpenMetadata):
+        def _route(self, method, path, query, body):
+            if method == "GET" and path.startswith("dataQuality/testCases/testCaseResults/"):
+                return 200, {"data": [], "paging": {"total": 0}}
+            return super()._route(method, path, query, body)
+
+    with serve(StaleLookups()) as (url, fake):
+        plan = make_plan(catalog_artifacts)
+        CatalogPusher(connect(url, unsigned_jwt(), retries=1), plan).run()
+        again = CatalogPusher(connect(url, unsigned_jwt(), retries=1), plan).run()
+    conflicts = [r for r in fake.requests if r.status == 409]
+    # every check of the plan: the Soda checks and the source freshness results
+    assert len(conflicts) == again.counts["test_results_already_there"] == len(plan.checks) >= 4
+    assert all(len(points) == 1 for points in fake.results.values())
 
 
 def test_the_data_api_is_an_api_service_with_collections_endpoints_schemas_and_lineage(pushed):
