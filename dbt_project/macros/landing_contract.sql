@@ -1,8 +1,10 @@
 {#
-    The landing contract as dbt sees it: the source `landing` (models/raw/_landing__sources.yml,
-    generated from include/mockgen/schema.py, the one declaration per entity). Every rule derived
-    from the declaration (header check, strict casts, allowed values, timestamp windows) reads it
-    through these macros, so a new entity or column gets its rules by being declared.
+    The landing contract as the dbt macros read it: macros/generated/landing_declaration.sql,
+    generated from include/mockgen/schema.py (the one declaration per entity; the source `landing`
+    in models/raw/_landing__sources.yml is generated from it too, for docs, lineage and freshness).
+    Every rule derived from the declaration (header check, strict casts, allowed values, timestamp
+    windows, identity) reads it through these macros, so a new entity or column gets its rules by
+    being declared.
 #}
 
 {# A SQL string literal of `value` (quotes doubled): file names and paths never reach SQL raw. #}
@@ -10,24 +12,25 @@
     '{{ (value | string).replace("'", "''") }}'
 {%- endmacro %}
 
-{# The source node of landing table `entity` (none at parse time). #}
-{% macro landing_source(entity) -%}
-    {%- if not execute -%}{{ return(none) }}{%- endif -%}
-    {%- for node in graph.sources.values() if node.source_name == 'landing' and node.name == entity -%}
-        {{ return(node) }}
-    {%- endfor -%}
-    {%- if execute -%}
-        {{ exceptions.raise_compiler_error("no landing source table " ~ entity ~ " (models/raw/_landing__sources.yml)") }}
-    {%- endif -%}
-    {{ return(none) }}
+{# A policy constant of the declaration (type_formats, decimal_places, logical_day_tolerance_minutes, control_characters). #}
+{% macro landing_meta(key) -%}
+    {{ return(landing_declaration()[key]) }}
 {%- endmacro %}
 
-{# entity -> its contract's column names in file order, for every landing table. #}
+{# The declaration of landing entity `entity`; stops the build for an undeclared entity. #}
+{% macro landing_entity(entity) -%}
+    {%- set entities = landing_declaration()['entities'] -%}
+    {%- if entity not in entities -%}
+        {{ exceptions.raise_compiler_error("landing entity " ~ entity ~ " is not declared in include/mockgen/schema.py") }}
+    {%- endif -%}
+    {{ return(entities[entity]) }}
+{%- endmacro %}
+
+{# entity -> its contract's column names in file order, for every landing entity. #}
 {% macro landing_contracts() -%}
-    {%- if not execute -%}{{ return({}) }}{%- endif -%}
     {%- set out = {} -%}
-    {%- for node in graph.sources.values() if node.source_name == 'landing' -%}
-        {%- do out.update({node.name: node.columns.keys() | list}) -%}
+    {%- for name, entity in landing_declaration()['entities'].items() -%}
+        {%- do out.update({name: entity['columns'] | map(attribute='name') | list}) -%}
     {%- endfor -%}
     {{ return(out) }}
 {%- endmacro %}
@@ -38,30 +41,25 @@
     within_logical_day and precision (decimals).
 #}
 {% macro contract_columns(entity) -%}
-    {%- set node = landing_source(entity) -%}
     {%- set out = [] -%}
-    {%- if node is none -%}{{ return(out) }}{%- endif -%}
-    {%- for name, column in node.columns.items() -%}
-        {%- set meta = column.meta or (column.config or {}).get('meta', {}) -%}
+    {%- for column in landing_entity(entity)['columns'] -%}
         {%- do out.append({
-            'name': name,
-            'type': meta.get('contract_type', 'string'),
-            'staged': meta.get('staged_as', name),
-            'allowed': meta.get('allowed_values', []),
-            'identifier': meta.get('identifier', false),
-            'within_logical_day': meta.get('within_logical_day', false),
-            'precision': meta.get('precision', 14),
+            'name': column['name'],
+            'type': column['contract_type'],
+            'staged': column.get('staged_as', column['name']),
+            'allowed': column.get('allowed_values', []),
+            'identifier': column.get('identifier', false),
+            'within_logical_day': column.get('within_logical_day', false),
+            'precision': column.get('precision', 14),
         }) -%}
     {%- endfor -%}
     {{ return(out) }}
 {%- endmacro %}
 
-{# The business key and version column of `entity` (meta.key, meta.version_column). #}
+{# The business key and version column of `entity`. #}
 {% macro contract_identity(entity) -%}
-    {%- set node = landing_source(entity) -%}
-    {%- if node is none -%}{{ return({'key': [], 'version_column': none}) }}{%- endif -%}
-    {%- set meta = node.meta or (node.config or {}).get('meta', {}) -%}
-    {{ return({'key': meta.get('key', []), 'version_column': meta.get('version_column')}) }}
+    {%- set declared = landing_entity(entity) -%}
+    {{ return({'key': declared['key'], 'version_column': declared['version_column']}) }}
 {%- endmacro %}
 
 {#

@@ -278,8 +278,8 @@ def _column_meta(column: Column) -> dict:
 
 def dbt_sources() -> dict:
     """The dbt source `landing` for every entity, as written to dbt_project/models/raw/_landing__sources.yml:
-    columns in file order with their description and, in ``meta``, what the dbt macros derive the
-    rules from (contract type, allowed values, staged name, identifier, logical-day window)."""
+    columns in file order with their description (docs, lineage and freshness; the rules come from
+    ``dbt_declaration``)."""
     tables = []
     for entity in ENTITIES.values():
         location = (f"read_csv('{{{{ var(\"landing_root\") }}}}/{entity.name}/*/*.csv', header=true, all_varchar=true, "
@@ -287,20 +287,56 @@ def dbt_sources() -> dict:
         tables.append({
             "name": entity.name,
             "description": entity.grain + (f" Seed: {entity.seed_source}." if entity.seed_source else ""),
-            "meta": {"external_location": location, "key": list(entity.key),
-                     "version_column": entity.version_column},
+            "meta": {"external_location": location},
             "loaded_at_field": "cast(dt as timestamp)",
-            "columns": [{"name": c.name, "description": f"{c.description} Landed as text ({c.type}).",
-                         "meta": _column_meta(c)} for c in entity.columns],
+            "columns": [{"name": c.name, "description": f"{c.description} Landed as text ({c.type})."}
+                        for c in entity.columns],
         })
     return {"version": 2, "sources": [{
         "name": "landing", "description": _SOURCE_DESCRIPTION,
-        "meta": {"type_formats": TYPE_FORMATS, "decimal_places": DECIMAL_PLACES,
-                 "logical_day_tolerance_minutes": LOGICAL_DAY_TOLERANCE_MINUTES,
-                 "control_characters": CONTROL_CHARACTERS},
         "freshness": {"warn_after": {"count": 1, "period": "day"}, "error_after": {"count": 3, "period": "day"}},
         "tables": tables,
     }]}
+
+
+def dbt_declaration() -> dict:
+    """What the dbt macros derive rules from, as one literal (macros/generated/landing_declaration.sql):
+    the policy constants and, per entity, key, version column and columns with their meta."""
+    return {
+        "type_formats": TYPE_FORMATS, "decimal_places": DECIMAL_PLACES,
+        "logical_day_tolerance_minutes": LOGICAL_DAY_TOLERANCE_MINUTES, "control_characters": CONTROL_CHARACTERS,
+        "entities": {e.name: {"key": list(e.key), "version_column": e.version_column,
+                              "columns": [dict(name=c.name, **_column_meta(c)) for c in e.columns]}
+                     for e in ENTITIES.values()},
+    }
+
+
+def _jinja_literal(value, indent: int = 0) -> str:
+    """``value`` as a Jinja literal: dicts of dicts one key per line, other values on one line."""
+    pad = "    " * (indent + 1)
+    if isinstance(value, dict) and any(isinstance(v, dict) for v in value.values()) or (
+            isinstance(value, dict) and indent == 0):
+        items = [f"{pad}{_jinja_literal(k)}: {_jinja_literal(v, indent + 1)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + "    " * indent + "}"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_jinja_literal(k)}: {_jinja_literal(v, indent + 1)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)) and any(isinstance(v, dict) for v in value):
+        return "[\n" + ",\n".join(pad + _jinja_literal(v, indent + 1) for v in value) + "\n" + "    " * indent + "]"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_jinja_literal(v, indent + 1) for v in value) + "]"
+    if value is True or value is False:
+        return "true" if value else "false"
+    if value is None:
+        return "none"
+    return repr(value)
+
+
+def dbt_declaration_macro() -> str:
+    return ("{# Generated from include/mockgen/schema.py (python -m include.mockgen.schema); do not edit:\n"
+            "   tests/dbt/test_contract.py fails when the two differ. The landing contract as the dbt macros\n"
+            "   read it (macros/landing_contract.sql); a literal, so unit tests and parsing see it too. #}\n"
+            "{% macro landing_declaration() -%}\n{{ return(" + _jinja_literal(dbt_declaration())
+            + ") }}\n{%- endmacro %}\n")
 
 
 SOURCES_HEADER = ("# Generated from include/mockgen/schema.py (python -m include.mockgen.schema); do not edit:\n"
@@ -313,11 +349,21 @@ def dbt_sources_yaml() -> str:
     return SOURCES_HEADER + yaml.safe_dump(dbt_sources(), sort_keys=False, width=116, allow_unicode=True, default_flow_style=None)
 
 
-if __name__ == "__main__":  # python -m include.mockgen.schema [--check]: (re)write or check the dbt sources
+def generated_files() -> dict:
+    """dbt project file -> its content generated from this declaration."""
     from pathlib import Path
 
-    target = Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "raw" / "_landing__sources.yml"
+    project = Path(__file__).resolve().parents[2] / "dbt_project"
+    return {project / "models" / "raw" / "_landing__sources.yml": dbt_sources_yaml(),
+            project / "macros" / "generated" / "landing_declaration.sql": dbt_declaration_macro()}
+
+
+if __name__ == "__main__":  # python -m include.mockgen.schema [--check]: (re)write or check the dbt files
+    files = generated_files()
     if sys.argv[1:] == ["--check"]:
-        sys.exit(0 if target.read_text() == dbt_sources_yaml() else f"{target} differs from the contract")
-    target.write_text(dbt_sources_yaml())
-    print(target)
+        stale = [str(p) for p, text in files.items() if not p.exists() or p.read_text() != text]
+        sys.exit(f"differ from include/mockgen/schema.py: {', '.join(stale)}" if stale else 0)
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        print(path)

@@ -6,17 +6,13 @@
     these values. Lists follow the seed's cleansing SQL; the other entities' follow the contract.
 #}
 {% macro allowed_values(column) -%}
-    {%- if not execute -%}{{ return([]) }}{%- endif -%}
-    {%- for node in graph.sources.values() if node.source_name == 'landing' -%}
-        {%- for c in contract_columns(node.name) if c.staged == column and c.allowed -%}
+    {%- for entity in landing_declaration()['entities'] -%}
+        {%- for c in contract_columns(entity) if c.staged == column and c.allowed -%}
             {{ return(c.allowed) }}
         {%- endfor -%}
     {%- endfor -%}
-    {%- if execute -%}
-        {{ exceptions.raise_compiler_error("no allowed values are declared for column " ~ column
-            ~ " (include/mockgen/schema.py, then python -m include.mockgen.schema)") }}
-    {%- endif -%}
-    {{ return([]) }}
+    {{ exceptions.raise_compiler_error("no allowed values are declared for column " ~ column
+        ~ " (include/mockgen/schema.py, then python -m include.mockgen.schema)") }}
 {%- endmacro %}
 
 {#

@@ -19,7 +19,7 @@
 #}
 {% macro contract_rules(entity, refine={}) -%}
     {%- set rules = [] -%}
-    {%- set tolerance = landing_meta('logical_day_tolerance_minutes') if execute else 0 -%}
+    {%- set tolerance = landing_meta('logical_day_tolerance_minutes') -%}
     {%- set day_start = "cast(_landed_date as " ~ dbt.type_timestamp() ~ ")" -%}
     {%- set used = [] -%}
     {%- for c in contract_columns(entity) -%}
@@ -37,7 +37,7 @@
                 c.staged ~ ' is null or ' ~ c.staged ~ ' < ' ~ dbt.dateadd('minute', 1440 + tolerance, day_start))) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- for name in refine if name not in used and execute -%}
+    {%- for name in refine if name not in used -%}
         {{ exceptions.raise_compiler_error("contract_rules(" ~ entity ~ "): refine names " ~ name
             ~ ", which is not a rule derived from the declaration") }}
     {%- endfor -%}

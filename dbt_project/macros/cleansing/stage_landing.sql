@@ -13,7 +13,7 @@
 #}
 {% macro stage_landing(raw_model, entity, expressions={}) -%}
 {%- set columns = contract_columns(entity) -%}
-{%- set control = landing_meta('control_characters') if execute else '' -%}
+{%- set control = landing_meta('control_characters') -%}
 {%- set rules = [] -%}
 {%- for c in columns -%}
     {%- set text = c.staged ~ ('_text' if c.type != 'string' else '') -%}

@@ -16,18 +16,6 @@
     without a regular expression, which only runs for other spellings (a few per million rows).
 #}
 
-{% macro landing_meta(key) -%}
-    {%- if not execute -%}{{ return(none) }}{%- endif -%}
-    {%- for node in graph.sources.values() if node.source_name == 'landing' -%}
-        {%- set meta = node.source_meta or {} -%}
-        {%- if key in meta -%}{{ return(meta[key]) }}{%- endif -%}
-    {%- endfor -%}
-    {%- if execute -%}
-        {{ exceptions.raise_compiler_error("the landing source's meta has no " ~ key ~ " (run python -m include.mockgen.schema)") }}
-    {%- endif -%}
-    {{ return(none) }}
-{%- endmacro %}
-
 {% macro contract_sql_type(column) -%}
     {%- set places = landing_meta('decimal_places') -%}
     {%- if column.type == 'int' -%}{{ dbt.type_int() }}
