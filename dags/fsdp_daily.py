@@ -33,7 +33,7 @@ from airflow.sdk import Param, dag, task
 from cosmos import DbtTaskGroup
 
 from include.pipeline import product, settings
-from include.pipeline.callbacks import log_failure_summary
+from include.pipeline.callbacks import log_failure_summary, log_task_failure
 from include.pipeline.dbt import task_group_kwargs
 
 # Blob storage calls retry transient errors inside the client (include/blob_storage.py); a task
@@ -48,7 +48,8 @@ BLOB_RETRIES = {"retries": 4, "retry_delay": timedelta(seconds=15), "retry_expon
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": "fsdp-data-product", "retries": 1, "retry_delay": timedelta(seconds=30)},
+    default_args={"owner": "fsdp-data-product", "retries": 1, "retry_delay": timedelta(seconds=30),
+                  "on_failure_callback": log_task_failure},
     params={
         "rows": Param(500, type="integer", minimum=1, maximum=5_000_000, title="Customers to generate",
                       description="Customers in the logical date's mock landing."),

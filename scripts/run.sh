@@ -34,14 +34,16 @@ conf="{\"rows\": $rows, \"bad_rows\": $bad_rows, \"skip_generation\": $skip, \"f
 log "running fsdp_daily for $day with $conf (log: $logfile)"
 status=0
 airflow dags test fsdp_daily "$day" -c "$conf" >"$logfile" 2>&1 || status=$?
-# the one-line failure summary of the DAG's failure callback, when there is one
+# one line per failed task (its last try: task, reason, file) and the run's line, from the failure
+# callbacks (include/pipeline/callbacks.py); tracebacks stay in the log file
+grep -o 'FSDP task FAILED:.*' "$logfile" | sed 's/ \[fsdp.pipeline\].*//' \
+  | awk -F' [|] ' '{ if (!($1 in last)) order[++n] = $1; last[$1] = $0 } END { for (i = 1; i <= n; i++) print last[order[i]] }' >&2 || true
 grep -o 'FSDP run FAILED.*' "$logfile" | tail -1 | sed 's/ \[fsdp.pipeline\].*//' >&2 || true
 echo
 summary_status=0
 "$VENV/bin/python" -m include.pipeline.summary --date "$day" 2>>"$logfile" || summary_status=$?
 if [ "$status" -ne 0 ] || [ "$summary_status" -ne 0 ]; then
   echo >&2
-  echo "the run FAILED; last lines of $logfile:" >&2
-  grep -E 'ERROR|Error|error|FAIL' "$logfile" | grep -v 'x-ms-error-code' | tail -15 >&2 || true
+  echo "the run FAILED (the lines above name each failed task); every task's log with tracebacks: $logfile" >&2
   exit 1
 fi

@@ -1,9 +1,11 @@
 """The run report (written by fsdp_daily's publish task) and the run summary printed by
 scripts/run.sh (``python -m include.pipeline.summary --date YYYY-MM-DD``).
 
-Per landed entity and logical date: rows landed (the landing's _manifest.json), rows new in the
-raw history (a version already in the history is not added again), and of those the rows accepted
-by the cleansing and rejected to the quarantine (raw = accepted + rejected, a dbt test).
+Per landed entity and logical date: rows landed (counted in the files themselves by the landing
+ledger, fs_accelerator.landing_ledger; the manifest's count is kept as ``manifest``), rows in refused
+files, exact copies of rows already landed, rows new in the raw history, and of those the rows
+accepted by the cleansing and rejected to the quarantine (raw = accepted + rejected, a dbt test;
+landed = refused + exact copies + raw, the ledger's test). Every refused file is listed with its reason.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from include.ledger import report as ledger_report
 from include.pipeline import product, settings
 
 DAG_ID = "fsdp_daily"
@@ -43,11 +46,21 @@ def _relations(con) -> dict[str, str]:
 
 def entity_counts(con, logical_date: date, landed: dict[str, int]) -> dict[str, dict]:
     """Per entity: landed, raw (new versions), accepted, rejected for ``logical_date``; None where a
-    model does not exist (yet)."""
+    model does not exist (yet). ``landed`` (the manifests' counts) is used until the landing ledger
+    exists; with it, landed is the rows the files hold, and the ledger's counts are added (files,
+    refused_files, refused_rows, exact_duplicates, conflicting_rows, unaccounted_rows)."""
     rel = _relations(con)
+    ledger = ledger_report.entity_rows(con, logical_date)
     out = {}
     for entity, models in ENTITY_MODELS.items():
         row = {"landed": landed.get(entity), "raw": None, "accepted": None, "rejected": None}
+        if entity in ledger:
+            counted = ledger[entity]
+            row.update({"landed": counted["landed"], "manifest": landed.get(entity), "files": counted["files"],
+                        "refused_files": counted["refused_files"], "refused_rows": counted["refused_rows"],
+                        "exact_duplicates": counted["exact_duplicates"],
+                        "conflicting_rows": counted["conflicting_rows"],
+                        "unaccounted_rows": counted["unaccounted_rows"]})
         args = [entity, logical_date]
         where = "where _landing_entity = ? and cast(_landed_date as date) = ?"
         if models.raw in rel:
@@ -66,8 +79,9 @@ def publish_run_report(logical_date: date, landed: dict[str, int], params: dict)
     tables = product.verify_product()
     with product.connect() as con:
         entities = entity_counts(con, logical_date, landed)
+        refused = ledger_report.refused_files(con, logical_date)
     return product.write_report("runs", logical_date, {
-        "params": params, "entities": entities, "product_tables": tables,
+        "params": params, "entities": entities, "product_tables": tables, "refused_files": refused,
         "duckdb": str(settings.duckdb_path()), "dbt_docs": str(settings.dbt_docs_dir()),
     })
 
@@ -143,6 +157,7 @@ def build_summary(logical_date: date) -> dict:
     try:
         with product.connect() as con:
             summary["entities"] = entity_counts(con, logical_date, landed)
+            summary["refused_files"] = ledger_report.refused_files(con, logical_date)
             summary["product_tables"] = product.table_rows(con)
             if run:
                 summary["quality"] = quality_outcomes(con, run["run_id"])
@@ -170,10 +185,21 @@ def format_summary(s: dict) -> str:
     if not_run:
         lines.append(f"  {len(not_run)} downstream tasks did not run (upstream_failed)")
     lines.append("")
-    lines.append(f"  {'entity':<18}{'landed':>10}{'new in raw':>12}{'accepted':>10}{'rejected':>10}")
+    lines.append(f"  {'entity':<18}{'files':>6}{'landed':>11}{'refused':>9}{'copies':>8}{'new in raw':>12}"
+                 f"{'accepted':>10}{'rejected':>10}")
     for entity, row in s.get("entities", {}).items():
-        lines.append(f"  {entity:<18}{_n(row.get('landed')):>10}{_n(row.get('raw')):>12}"
+        lines.append(f"  {entity:<18}{_n(row.get('files')):>6}{_n(row.get('landed')):>11}"
+                     f"{_n(row.get('refused_rows')):>9}{_n(row.get('exact_duplicates')):>8}{_n(row.get('raw')):>12}"
                      f"{_n(row.get('accepted')):>10}{_n(row.get('rejected')):>10}")
+    lines.append("  (landed = refused + copies + new in raw: rows of refused files, exact copies of rows already "
+                 "landed, rows added to the raw history; new in raw = accepted + rejected)")
+    unaccounted = sum(row.get("unaccounted_rows") or 0 for row in s.get("entities", {}).values())
+    if unaccounted:
+        lines.append(f"  UNACCOUNTED: {unaccounted:,} landed rows are neither in the raw history nor exact copies")
+    refused = s.get("refused_files") or []
+    if refused:
+        lines.append(f"  refused files ({len(refused)}; the other files were built and served):")
+        lines.extend(f"    {ledger_report.refusal_line(f)}" for f in refused)
     lines.append("")
     for kind, states in s.get("checks", {}).items():
         lines.append(f"  checks, {kind}: " + ", ".join(f"{n} {st}" for st, n in sorted(states.items())))
