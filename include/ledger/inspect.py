@@ -194,8 +194,13 @@ def utf8_problem(data: bytes) -> str | None:
 
 
 def physical_rows(data: bytes) -> int:
-    """Non-blank lines after the header: the row count of a file that cannot be parsed."""
-    lines = [line for line in data.splitlines() if line.strip()]
+    """Non-blank lines after the header: the row count of a file that cannot be parsed (read as
+    UTF-16 when it looks like it: a byte-order mark, or NUL bytes every other byte)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(data) > 3 and data[1:4:2] == b"\x00\x00"):
+        text = data.decode("utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-16-le", "replace")
+        lines = [line for line in text.splitlines() if line.strip()]
+    else:
+        lines = [line for line in data.splitlines() if line.strip()]
     return max(len(lines) - 1, 0)
 
 
@@ -217,21 +222,24 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+_KNOWN_CSV_ERRORS = (
+    (re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)"), lambda m: f"expected {m[1]} fields, found {m[2]}"),
+    (re.compile(r"unterminated quote", re.I), lambda m: "a quoted value is not closed, or text follows its closing quote"),
+    (re.compile(r"Maximum line size", re.I), lambda m: "the line is longer than the reader's maximum line size"),
+    (re.compile(r"Invalid unicode", re.I), lambda m: "not valid UTF-8"),
+)
+
+
 def _duckdb_csv_error(message: str) -> CsvError:
-    """DuckDB's multi-line CSV error as (line, one sentence)."""
+    """DuckDB's multi-line CSV error as (line, one sentence with the start of the line's text)."""
     line = re.search(r"CSV Error on Line: (\d+)", message)
-    lines = [x.strip() for x in message.splitlines()]
-    reason = ""
-    for i, text in enumerate(lines):
-        if text.startswith("Original Line:"):
-            rest = [x for x in lines[i + 1:] if x and not x.startswith("Possible")]
-            reason = rest[0] if rest else ""
-            break
-    if not reason:
-        reason = lines[0].replace("Invalid Input Error: ", "")
-    reason = re.sub(r"Expected Number of Columns: (\d+) Found: (\d+)", r"expected \1 fields, found \2", reason)
-    original = re.search(r"Original Line: (.*)", message)
-    text = f"{reason.rstrip('.')}"
+    reason = next((say(m) for pattern, say in _KNOWN_CSV_ERRORS if (m := pattern.search(message))), None)
+    if reason is None:
+        candidates = [x.strip() for x in message.split("Original Line:", 1)[-1].split("\n\n")[1:2]]
+        reason = (candidates[0].splitlines()[0] if candidates and candidates[0] else
+                  message.splitlines()[0].replace("Invalid Input Error: ", ""))
+    original = re.search(r"Original Line: ([^\n]*)", message)
+    text = reason.rstrip(".")
     if original:
         text += f" (line text: {original.group(1)[:120]})"
     return CsvError(int(line.group(1)) if line else None, text)
@@ -289,8 +297,8 @@ def inspect_file(lp: LandingPath, url: str, version: str, data: bytes | None, co
             if entry:
                 ins.manifest_rows, ins.manifest_sha256 = entry.get("rows"), entry.get("sha256")
     if lp.reason:
-        if data:
-            ins.rows = physical_rows(data) if lp.kind != "manifest" else None
+        if data and lp.kind == "part":  # a .csv in the wrong place: its rows count as refused
+            ins.rows = physical_rows(data)
         return ins.refuse(lp.reason, lp.detail)
     if lp.kind == "manifest":
         return _inspect_manifest(ins, lp, data or b"", folder_paths)
