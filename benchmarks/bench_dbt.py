@@ -59,10 +59,23 @@ def mockgen(args: list[str], env: dict) -> float:
     return time.perf_counter() - started
 
 
+LAST_BUILD: dict = {}
+
+
 def timed_build(warehouse: Warehouse) -> float:
+    """Wall seconds of one `dbt build`; its CPU seconds (the dbt process and its children) and the
+    1-minute load average before and after go to LAST_BUILD (the machine may be shared)."""
+    import resource
+
+    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load = os.getloadavg()[0]
     started = time.perf_counter()
     warehouse.dbt("build", "--exclude", "test_type:unit")
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    done = resource.getrusage(resource.RUSAGE_CHILDREN)
+    LAST_BUILD.update(cpu=(done.ru_utime - cpu.ru_utime) + (done.ru_stime - cpu.ru_stime),
+                      load=(load, os.getloadavg()[0]))
+    return wall
 
 
 def slowest(warehouse: Warehouse, n: int = 6) -> str:
@@ -97,7 +110,7 @@ def run_size(customers: int, store: str, work: Path) -> list[dict]:
                        "--transactions", str(10 * customers), *target_args], env)
         full = timed_build(warehouse)
         rows.append({"customers": customers, "phase": "full build", "seconds": full, "generate_s": gen,
-                     "rows": counts(warehouse), "slowest": slowest(warehouse)})
+                     "rows": counts(warehouse), "slowest": slowest(warehouse), **LAST_BUILD})
         # every landed row is read exactly once (DuckDB 1.0 read one phantom all-null row out of
         # the 10M-row landing; 1.4 and 2.0 do not)
         landed = {"customers raw": customers, "transactions raw": 10 * customers}
@@ -108,12 +121,12 @@ def run_size(customers: int, store: str, work: Path) -> list[dict]:
         after = counts(warehouse)
         rows.append({"customers": customers, "phase": "incremental day", "seconds": incremental, "generate_s": gen,
                      "rows": after, "added": {k: after[k] - before[k] for k in after}, "ratio": incremental / full,
-                     "slowest": slowest(warehouse)})
+                     "slowest": slowest(warehouse), **LAST_BUILD})
         idle = timed_build(warehouse)
         again = counts(warehouse)
         rows.append({"customers": customers, "phase": "nothing new", "seconds": idle, "generate_s": 0.0,
                      "rows": again, "added": {k: again[k] - after[k] for k in again}, "ratio": idle / full,
-                     "slowest": slowest(warehouse)})
+                     "slowest": slowest(warehouse), **LAST_BUILD})
         return rows
     finally:
         if azurite:
@@ -137,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             for row in run_size(size, args.store, base / f"c{size}"):
                 print(f"\n{row['customers']:>9,} customers  {row['phase']:<16} {row['seconds']:7.1f} s"
                       + (f"  ({row['ratio']:.2f} x full build)" if "ratio" in row else "")
+                      + f"  cpu {row['cpu']:.1f} s, load {row['load'][0]:.1f} -> {row['load'][1]:.1f}"
                       + (f"   [landing generated in {row['generate_s']:.1f} s, not counted]" if row["generate_s"] else ""),
                       flush=True)
                 for label, n in row["rows"].items():
