@@ -9,7 +9,7 @@
 
 {# A SQL string literal of `value` (quotes doubled): file names and paths never reach SQL raw. #}
 {% macro sql_string(value) -%}
-    '{{ (value | string).replace("'", "''") }}'
+    '{{ (value | string).split("'") | join("''") }}'
 {%- endmacro %}
 
 {# A policy constant of the declaration (type_formats, decimal_places, logical_day_tolerance_minutes, control_characters). #}

@@ -32,15 +32,13 @@ Paths are ``abfs://container/path`` (blob storage through adlfs) or local paths.
 """
 from __future__ import annotations
 
-from typing import Any, Dict
-
+import json
 import os
 import shutil
 import tempfile
 import threading
 from pathlib import Path
-
-import json
+from typing import Any, Dict
 
 import fsspec
 from dbt.adapters.duckdb.plugins import BasePlugin

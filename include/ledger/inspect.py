@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from include.ledger.paths import LandingPath, compression
+from include.mockgen.schema import CONTROL_CHARACTERS as CONTROL_PATTERN  # RE2, the pattern of dbt's rules
 
 ACCEPTED, REFUSED = "accepted", "refused"
 
@@ -49,7 +50,6 @@ MANIFEST_REASONS = ("manifest_missing", "manifest_invalid", "not_in_manifest", "
 # and CR checks below), DEL. A file with none of them (and no C1 control) needs no per-row check.
 _NON_CONTROL = bytes(b for b in range(256) if not ((b < 0x20 and b not in (0x0A, 0x0D)) or b == 0x7F))
 _C1 = tuple(b"\xc2" + bytes([b]) for b in range(0x80, 0xA0))
-from include.mockgen.schema import CONTROL_CHARACTERS as CONTROL_PATTERN  # noqa: E402  (RE2, as dbt's rules)
 
 
 class CsvError(Exception):

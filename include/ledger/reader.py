@@ -7,13 +7,11 @@ landing models; everything that talks to storage for the ledger is here. URLs ar
 """
 from __future__ import annotations
 
-import json
+import hashlib
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-
-import hashlib
 
 from include.ledger.inspect import Inspection, Manifest, inspect_file, parse_manifest, spool_name
 from include.ledger.paths import LandingPath, classify, is_temporary
@@ -168,7 +166,3 @@ class LandingReader:
                 target.unlink()
                 removed += 1
         return removed
-
-
-def loads(text: str | None, default):
-    return json.loads(text) if text else default
