@@ -134,9 +134,8 @@ def split_header(data: bytes) -> tuple[bytes, bool]:
     """The header line's bytes (no line end) and whether a UTF-8 byte-order mark preceded it."""
     bom = data.startswith(b"\xef\xbb\xbf")
     body = data[3:] if bom else data
-    end = body.find(b"\n")
-    line = body if end < 0 else body[:end]
-    return line.rstrip(b"\r"), bom
+    ends = [i for i in (body.find(b"\n"), body.find(b"\r")) if i >= 0]
+    return (body[:min(ends)] if ends else body), bom
 
 
 def check_header(names: list[str], contract: list[str]) -> tuple[str | None, str | None]:
@@ -227,6 +226,7 @@ _KNOWN_CSV_ERRORS = (
     (re.compile(r"unterminated quote", re.I), lambda m: "a quoted value is not closed, or text follows its closing quote"),
     (re.compile(r"Maximum line size", re.I), lambda m: "the line is longer than the reader's maximum line size"),
     (re.compile(r"Invalid unicode", re.I), lambda m: "not valid UTF-8"),
+    (re.compile(r"state machine reached an invalid state", re.I), lambda m: "not RFC 4180 CSV"),
 )
 
 
@@ -374,6 +374,11 @@ def _inspect_part(ins: Inspection, lp: LandingPath, data: bytes, contract: list[
             if "unicode" in exc.message.lower() or "utf-8" in exc.message.lower():
                 return ins.refuse("not_utf8", utf8_problem(data) or exc.message)
             where = f"line {exc.line}: " if exc.line else ""
+            crlf, lf = data.count(b"\r\n"), data.count(b"\n")
+            if exc.line is None and 0 < crlf < lf:
+                bare = next(i for i, line in enumerate(data.split(b"\n"), start=1) if not line.endswith(b"\r"))
+                return ins.refuse("csv_parse_error", f"mixed line ends: {crlf} lines end in CRLF, {lf - crlf} in LF "
+                                                     f"(the first LF-only line is line {bare})")
             return ins.refuse("csv_parse_error", where + exc.message)
     finally:
         os.unlink(csv_path)

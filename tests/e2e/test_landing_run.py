@@ -58,6 +58,7 @@ def landing_day(tmp_path_factory):
     env["AZURITE_BLOB_PORT"] = str(azurite.port)
     env["FSDP_BLOB_RETRIES"] = "1"
     env["FSDP_EXPORT_CURATED"] = "false"
+    env["FSDP_CATALOG_OUT"] = str(tmp / "catalog" / "openmetadata-requests.json")
     # the source systems land the day (the generator), then misbehave
     harness.run([str(harness.PYTHON), "-m", "include.mockgen", "generate", "--date", DAY.isoformat(), "--customers",
                  "300", "--quiet"], env)
@@ -140,6 +141,12 @@ def test_bad_values_are_quarantined_with_their_rules_and_the_conflict_names_its_
 def test_refused_files_warn_in_the_quality_gate(landing_day):
     out = landing_day["proc"].stdout
     assert "landing_ledger.refused_files" in out.split("checks, soda quality gate:")[1]
+
+
+def test_the_ledger_and_its_refused_files_check_reach_the_catalog(landing_day):
+    # no OpenMetadata server here: the catalog step records every request it would send
+    recorded = Path(landing_day["env"]["FSDP_CATALOG_OUT"]).read_text()
+    assert "landing_ledger" in recorded and "refused_files" in recorded
 
 
 def test_a_fail_threshold_fails_the_run_with_one_line_per_failed_task_and_no_traceback(landing_day):

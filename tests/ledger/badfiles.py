@@ -126,6 +126,9 @@ def catalogue(entity: str, day: date, rows: list[dict], prefix: str = "bad") -> 
     add("bom_at_start", b"\xef\xbb\xbf" + good, ACCEPTED, note_contains="byte-order mark")
     add("crlf_line_ends", csv_bytes(names, values, newline="\r\n"), ACCEPTED)
     add("no_final_newline", good.rstrip(b"\n"), ACCEPTED)
+    add("cr_line_ends", csv_bytes(names, values, newline="\r"), ACCEPTED)
+    add("mixed_line_ends", csv_bytes(names, values, newline="\r\n").replace(b"\r\n", b"\n", 2), REFUSED,
+        "csv_parse_error", "mixed line ends")
     add("header_only", csv_bytes(names, []), ACCEPTED, rows=0)
     add("blank_lines_between_rows", good.replace(b"\n", b"\n\n", 2), ACCEPTED)
 
