@@ -56,6 +56,7 @@
             left join (
                 select _source_file, _source_file_version, count(*) as n
                 from {{ raw.relation }}
+                where _ingested_at >= (select min(registered_at) from ({{ fresh }}) as registered)
                 group by _source_file, _source_file_version
             ) as counted
                 on counted._source_file = fresh.file
@@ -86,7 +87,9 @@ in_history as (
         count(*) as raw_rows,
         count(_conflicts_with) as conflicting_rows
     from {{ raw.relation }} as history
-    where exists (
+    {#- a file's rows are ingested after it is registered: the filter skips the older history #}
+    where history._ingested_at >= (select min(registered_at) from fresh)
+      and exists (
         select 1 from fresh
         where fresh.file = history._source_file
           and fresh.file_version = history._source_file_version
@@ -117,7 +120,8 @@ leftover_{{ loop.index }} as (
     from ({{ read_spool(item.spools, columns) }}) as spooled
     where not exists (
         select 1 from {{ item.raw.relation }} as history
-        where history._source_file = spooled._source_file
+        where history._ingested_at >= (select min(registered_at) from fresh)
+          and history._source_file = spooled._source_file
           and history._source_file_version = spooled._source_file_version
           and history._source_row = spooled._source_row
     )

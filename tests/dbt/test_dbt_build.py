@@ -224,7 +224,7 @@ def test_every_model_and_column_is_described(pipeline):
     warehouse, _ = pipeline
     nodes = warehouse.manifest()["nodes"].values()
     models = [n for n in nodes if n["resource_type"] in ("model", "snapshot")]
-    assert len(models) == 21
+    assert len(models) == 23
     for node in models:
         assert node["description"].strip(), node["unique_id"]
         for name, column in node["columns"].items():
@@ -241,7 +241,7 @@ def test_dbt_unit_tests_pass(pipeline):
     warehouse, _ = pipeline
     warehouse.dbt("test", "--select", "test_type:unit")
     results = warehouse.run_results()["results"]
-    assert len(results) == 7 and all(r["status"] == "pass" for r in results)
+    assert len(results) == 9 and all(r["status"] == "pass" for r in results)
 
 
 def test_dbt_docs_generate_writes_the_catalog(pipeline):
