@@ -26,6 +26,10 @@ for dag_id, dag in bag.dags.items():
             "owner": t.owner, "upstream": sorted(t.upstream_task_ids),
             "outlets": [getattr(o, "uri", str(o)) for o in t.outlets],
             "operator": type(t).__name__,
+            "failure_callbacks": [getattr(c, "__name__", str(c)) for c in
+                                  (t.on_failure_callback if isinstance(t.on_failure_callback, list)
+                                   else [t.on_failure_callback] if t.on_failure_callback else [])],
+            "dbt_vars": getattr(t, "vars", None),
         }
     out["dags"][dag_id] = {
         "tags": sorted(dag.tags), "catchup": dag.catchup, "doc_md": bool(dag.doc_md),

@@ -77,6 +77,17 @@ def landing_day(tmp_path_factory):
     files.append(badfiles.BadFile("values", f"transactions/dt={DAY}/part-00099.csv", badfiles.csv_bytes(names, values),
                                   "accepted", rows=len(values)))
     badfiles.land(store, "landing", "transactions", DAY, files, good=good)
+    # a folder whose manifest is not JSON: its part and the manifest itself are refused, and the
+    # inventory of what the manifests say (landing_inventory) does not stop the day either
+    customers = lander.read("customers", on=DAY).to_pylist()[:3]
+    names, values = badfiles.table_rows("customer_updates", customers)
+    part = badfiles.BadFile("broken_manifest_part", f"customer_updates/dt={DAY}/part-00000.csv",
+                            badfiles.csv_bytes(names, values), "refused", "manifest_invalid", rows=3)
+    manifest = badfiles.BadFile("broken_manifest", f"customer_updates/dt={DAY}/_manifest.json", b'{"parts": [',
+                                "refused", "manifest_invalid", rows=None)
+    for f in (part, manifest):
+        store.put("landing", f.path, f.data)
+    files += [part, manifest]
 
     proc = harness.run(["scripts/run.sh", "--date", DAY.isoformat(), "--skip-generation"], env, timeout=1500,
                        check=False)

@@ -58,7 +58,8 @@ def test_the_run_succeeds_and_prints_the_summary(pipeline_run):
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     out = proc.stdout
     assert f"fsdp_daily {DAY}: SUCCESS" in out
-    assert re.search(r"^\s+customers\s+[\d,]+\s+[\d,]+\s+[\d,]+\s+[\d,]+$", out, re.M), out
+    # files, landed, refused, copies, new in raw, accepted, rejected
+    assert re.search(r"^\s+customers" + r"\s+[\d,]+" * 7 + "$", out, re.M), out
     assert "checks, dbt tests:" in out and "failed" not in out.split("checks, dbt tests:")[1].splitlines()[0]
     assert pipeline_run["env"]["FSDP_DUCKDB_PATH"] in out
     assert pipeline_run["env"]["FSDP_DBT_DOCS_DIR"] in out

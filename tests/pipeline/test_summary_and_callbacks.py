@@ -94,3 +94,64 @@ def test_embedded_env_points_airflow_at_the_repo_bundle_and_a_private_home(tmp_p
     secret = env["AIRFLOW__API_AUTH__JWT_SECRET"]
     embedded.prepare_home(env)
     assert env["AIRFLOW__API_AUTH__JWT_SECRET"] == secret
+
+
+def test_a_task_failure_is_one_line_with_its_reason_and_the_file_it_names():
+    # Regression: with three failed tasks run.sh showed one, with Python tracebacks
+    class CosmosDbtRunError(Exception):
+        pass
+
+    exc = CosmosDbtRunError("dbt invocation completed with errors: transaction_raw: Runtime Error in model "
+                            "transaction_raw\n  LandingChanged: abfs://landing/transactions/dt=2026-01-05/part-00000.csv "
+                            "changed after it was registered\nTraceback (most recent call last):\n  File \"x.py\"")
+    ti = SimpleNamespace(task_id="dbt.transaction_raw_run", try_number=2, max_tries=1, log_url=None)
+    line = callbacks.task_failure_line({"ti": ti, "exception": exc})
+    assert "\n" not in line and line.startswith("FSDP task FAILED: task=dbt.transaction_raw_run | try 2 of 2")
+    assert "reason=transaction_raw: Runtime Error in model transaction_raw" in line
+    assert "file=abfs://landing/transactions/dt=2026-01-05/part-00000.csv" in line
+    assert "Traceback" not in line
+    assert callbacks.reason_of(ValueError("month must be in 1..12")) == "ValueError: month must be in 1..12"
+    assert callbacks.reason_of(None).startswith("unknown")
+
+
+def test_the_task_failure_callback_never_raises(caplog):
+    callbacks.log_task_failure({"exception": RuntimeError("x"), "ti": object()})
+    callbacks.log_task_failure({})
+    assert caplog.text.count(callbacks.TASK_PREFIX) == 2
+
+
+def test_the_summary_lists_refused_files_and_the_accounting_of_every_row():
+    text = summary.format_summary({
+        "logical_date": "2026-01-02", "duckdb": "/x/fsdp.duckdb", "dbt_docs": "/x/docs/index.html",
+        "run": {"run_id": "manual__1", "state": "success", "tasks": {}},
+        "entities": {"transactions": {"files": 3, "landed": 1010, "refused_rows": 10, "exact_duplicates": 5,
+                                      "raw": 995, "accepted": 990, "rejected": 5, "unaccounted_rows": 0}},
+        "refused_files": [{"path": "transactions/dt=2026-01-02/x.csv", "entity": "transactions",
+                           "reason": "not_utf8", "detail": "byte 0xE9 at offset 6 (line 2) is not valid UTF-8",
+                           "rows": 10}],
+        "checks": {}, "product_tables": {}, "report": None})
+    row = next(x for x in text.splitlines() if x.strip().startswith("transactions"))
+    assert row.split() == ["transactions", "3", "1,010", "10", "5", "995", "990", "5"]
+    assert "refused files (1; the other files were built and served):" in text
+    assert "transactions/dt=2026-01-02/x.csv: not_utf8: byte 0xE9 at offset 6 (line 2) is not valid UTF-8 (10 rows)" in text
+    assert "UNACCOUNTED" not in text
+
+
+def test_entity_counts_take_landed_rows_from_the_ledger_not_the_manifest():
+    # Regression: the summary printed the manifest's count as "landed"
+    con = duckdb.connect()
+    con.execute("create schema fs_accelerator")
+    con.execute("create table fs_accelerator.transaction_raw as select 'transactions' as _landing_entity, "
+                "date '2026-01-02' as _landed_date from range(7)")
+    con.execute("create table fs_accelerator.transaction_rejected as select 'transactions' as _landing_entity, "
+                "date '2026-01-02' as _landed_date from range(2)")
+    con.execute("""create table fs_accelerator.landing_ledger as select * from (values
+        ('transactions', date '2026-01-02', 'part', 'accepted', 9, null, 2, 0, 7, 0),
+        ('transactions', date '2026-01-02', 'part', 'refused', 4, 4, null, null, null, null),
+        ('transactions', date '2026-01-02', 'manifest', 'accepted', null, null, null, null, null, null))
+        t(entity, landed_date, kind, outcome, rows, refused_rows, exact_duplicates, conflicting_rows, new_rows,
+          unaccounted_rows)""")
+    counts = summary.entity_counts(con, date(2026, 1, 2), {"transactions": 100})["transactions"]
+    assert (counts["landed"], counts["manifest"], counts["files"], counts["refused_files"]) == (13, 100, 2, 1)
+    assert counts["landed"] == counts["refused_rows"] + counts["exact_duplicates"] + counts["raw"]
+    assert (counts["accepted"], counts["rejected"]) == (5, 2)
