@@ -29,8 +29,6 @@
 #}
 {% macro landing_history(entities) -%}
 {%- set columns = contract_columns(entities[0]) | map(attribute='name') | list -%}
-{%- set declared = contract_identity(entities[0]) -%}
-{%- set identity = declared.key + ([declared.version_column] if declared.version_column else []) -%}
 {%- set spools = [] -%}
 {%- if execute -%}
     {%- set ledger = adapter.get_relation(database=this.database, schema=this.schema, identifier='landing_ledger') -%}
@@ -57,10 +55,6 @@
     {%- endset -%}
     {%- set spools = spool_paths(pending) -%}
 {%- endif -%}
-{%- set key_present -%}
-    {% for c in identity %}{{ adapter.quote(c) }} is not null{{ " and " if not loop.last }}{% endfor %}
-{%- endset -%}
-
 with
 
 batch as (
@@ -85,10 +79,7 @@ batch as (
 identified as (
     select
         *,
-        case
-            when {{ key_present }} then {{ identity_expression(identity) }}
-            else '#' || {{ dbt.hash(identity_expression(columns)) }}
-        end as _version_id
+        {{ version_id(entities[0]) }} as _version_id
     from batch
 ),
 
@@ -218,6 +209,18 @@ final as (
 )
 
 select * from final
+{%- endmacro %}
+
+{# The landed version of a row of `entity`: key and version column as text joined by `|`, or `#` +
+   a hash of the whole row when one of them is empty (a malformed row keeps an identity too). #}
+{% macro version_id(entity) -%}
+    {%- set declared = contract_identity(entity) -%}
+    {%- set identity = declared.key + ([declared.version_column] if declared.version_column else []) -%}
+    case
+        when {% for c in identity %}{{ adapter.quote(c) }} is not null{{ " and " if not loop.last }}{% endfor %}
+            then {{ identity_expression(identity) }}
+        else '#' || {{ dbt.hash(identity_expression(source_columns(entity))) }}
+    end
 {%- endmacro %}
 
 {# key1|key2|... with nulls spelt as an empty string (text columns). #}

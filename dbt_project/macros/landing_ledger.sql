@@ -105,18 +105,12 @@ in_history as (
 
 {%- for item in leftovers %}
 {%- set columns = contract_columns(item.raw.entities[0]) | map(attribute='name') | list %}
-{%- set identity = contract_identity(item.raw.entities[0]) %}
-{%- set identity_columns = identity.key + ([identity.version_column] if identity.version_column else []) %}
 
 {#- rows of the file that are not in the history by position #}
 leftover_{{ loop.index }} as (
     select
         spooled.*,
-        case
-            when {% for c in identity_columns %}{{ adapter.quote(c) }} is not null{{ " and " if not loop.last }}{% endfor %}
-                then {{ identity_expression(identity_columns) }}
-            else '#' || {{ dbt.hash(identity_expression(columns)) }}
-        end as _version_id
+        {{ version_id(item.raw.entities[0]) }} as _version_id
     from ({{ read_spool(item.spools, columns) }}) as spooled
     where not exists (
         select 1 from {{ item.raw.relation }} as history
