@@ -153,10 +153,13 @@ def catalogue(entity: str, day: date, rows: list[dict], prefix: str = "bad") -> 
     add("not_in_manifest", good, REFUSED, "not_in_manifest", "lists", manifest=False)
 
     # ---- paths: the folder tells the entity and the date
-    add("folder_not_a_date", good, REFUSED, "folder_not_a_date", "dt=2026-13-45", folder_=f"{entity}/dt=2026-13-45")
-    add("folder_latest", good, REFUSED, "folder_not_a_date", "dt=latest", folder_=f"{entity}/dt=latest")
-    add("unknown_entity", good, REFUSED, "unknown_entity", "not an entity", folder_=f"{entity}_v2/dt={day.isoformat()}")
-    add("nested_folder", good, REFUSED, "unexpected_path", "folder levels", folder_=f"{folder}/retry")
+    # (a source that lands in the wrong place writes no manifest there: the path alone refuses them)
+    add("folder_not_a_date", good, REFUSED, "folder_not_a_date", "dt=2026-13-45", folder_=f"{entity}/dt=2026-13-45",
+        manifest=False)
+    add("folder_latest", good, REFUSED, "folder_not_a_date", "dt=latest", folder_=f"{entity}/dt=latest", manifest=False)
+    add("unknown_entity", good, REFUSED, "unknown_entity", "not an entity", folder_=f"{entity}_v2/dt={day.isoformat()}",
+        manifest=False)
+    add("nested_folder", good, REFUSED, "unexpected_path", "folder levels", folder_=f"{folder}/retry", manifest=False)
     add("gz_suffix", gzip.compress(good), REFUSED, "not_a_csv_file", "compressed files", name=f"{prefix}-part.csv.gz",
         rows=None)
     add("quote_in_name", good, ACCEPTED, name=f"{prefix}-o'brien \"q\".csv")
@@ -166,16 +169,16 @@ def catalogue(entity: str, day: date, rows: list[dict], prefix: str = "bad") -> 
 
 def land(store, container: str, entity: str, day: date, files: list[BadFile], good: list[tuple[str, bytes, int]] = ()):
     """Put ``files`` (and ``good`` parts: (path, bytes, rows)) into ``container`` with one manifest per
-    date folder listing every part that asks for one (falsified where a file says so)."""
+    folder of the good parts and of the files that ask for one, listing them (falsified where a
+    file says so)."""
     folders: dict[str, list[dict]] = {}
     for path, data, rows in good:
         store.put(container, path, data)
         folders.setdefault(path.rsplit("/", 1)[0], []).append(manifest_entry(path, data, rows))
     for f in files:
         store.put(container, f.path, f.data)
-        folder = f.path.rsplit("/", 1)[0]
-        entries = folders.setdefault(folder, [])
         if f.manifest and f.path.endswith(".csv"):
-            entries.append({**manifest_entry(f.path, f.data, f.rows or 0), **f.manifest_override})
+            folders.setdefault(f.path.rsplit("/", 1)[0], []).append(
+                {**manifest_entry(f.path, f.data, f.rows or 0), **f.manifest_override})
     for folder, entries in folders.items():
         store.put(container, f"{folder}/_manifest.json", manifest_bytes(entity, day, entries))
