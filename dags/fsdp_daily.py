@@ -9,12 +9,18 @@ the dbt docs shown in this UI (**Browse > dbt Docs (FSDP data product)**).
 | --- | --- |
 | `land_mock_data` | generates the logical date's mock data and lands it as CSV (`landing/<entity>/dt=<date>/`). Skipped with **skip_generation** (in production the source systems land the files). Retries with exponential backoff on blob errors. |
 | `landing_inventory` | reads what the manifests say is landed for the date (each landing's `_manifest.json`): rows per entity. Runs when landing was skipped. |
+| `source_freshness` | `dbt source freshness` over the landing (newest file per source; warn after 1 day, error after 3): never fails the run for staleness, marks it with warnings; the result goes to the run report and the catalog. |
 | `dbt` | the dbt project (Astronomer Cosmos): one task per model, snapshot and seed, each followed by its dbt tests, so a failing test stops exactly the models that depend on it. First `landing_inspection` registers and checks every landed file of the date (and earlier ones not yet registered, never later ones) against the contract and its manifest; refused files are listed in `fs_accelerator.landing_ledger` with their reason and never stop the other files. |
 | `quality_gate` | Soda checks (`include/quality/checks/`, one file per product table) and column profiles; a failed fail-level check fails the run here, before anything is published; warnings are recorded. Results: `reports/quality/<date>/` (JSON) and the `quality.check_results` / `quality.column_profiles` tables. |
+| `marketplace` | the market place's consumer marts (dbt tag `marketplace`: customers, transactions, archetypes, spend segments, time spine), one task per model and test like `dbt`, built only from data that passed the gate. |
 | `apply_role_views` | (re)creates the governance views, one schema per role (`include/governance`): masked PII per the masking policies. |
-| `publish_data_product` | verifies every product table exists and has rows, writes the run report, and updates the product's Airflow **Assets** (`fs_accelerator.*`), which schedule `fsdp_product_health`. |
+| `semantic_layer` | the MetricFlow semantic layer (`include/semantic`): every saved query (one per dashboard chart and data API) compiled for every role and its export table written to `marketplace_exports`. |
+| `publish_serving_copy` | publishes the read-only serving copy the data API and dashboards read (`include/serving`): product and market-place tables with PII in the public treatment, one schema per governance role, clear PII only in a separate owner-only file; switched atomically, old copies pruned. Only after the quality gate passed. |
+| `publish_data_product` | verifies every product table exists and has rows and updates the product's Airflow **Assets** (`fs_accelerator.*`, which schedule `fsdp_product_health`); each asset event carries the table's rows and quality outcome in its extra. |
 | `publish_dbt_docs` | `dbt docs generate` for the warehouse as built, published atomically for the UI. |
 | `publish_catalog` | pushes tables, tags, lineage, the data product and the quality results to OpenMetadata (`include/catalog`, own virtualenv); with no server configured it records what it would send to `.local/catalog/`. After the docs, because it reads the fresh `catalog.json`. |
+| `quality_warnings` | marks a run with warnings: **fails, without failing the run** (a teardown task), when the quality gate recorded warn-level results or a landed source is stale, and sends a warning alert. Green when there is nothing to say. |
+| `run_report` | last task of every run, failed ones too (teardown): writes the run report (task states, rows per entity and stage, the landing ledger: files registered and every refused file with its reason, top failed rules, quality results, source freshness), browsable under **Browse > Run reports** and in the run's **Run report** tab. When the run ends its note says the verdict. |
 
 **Parameters** (trigger form): `rows` customers to generate, `bad_rows` extra invalid rows the
 cleansing must reject, `skip_generation`, `full_refresh` (dbt `--full-refresh`: rebuilds the
@@ -22,7 +28,10 @@ incremental raw history from every landed file).
 
 **Backfill** (catchup is off): `airflow backfill create --dag-id fsdp_daily --from-date 2026-01-01 --to-date 2026-01-07`.
 Every task that opens the DuckDB file runs in the one-slot pool `duckdb_writer` (DuckDB allows one
-writing process per file). On failure, the run logs one line starting `FSDP run FAILED`.
+writing process per file). On failure, and when a run is still not done `FSDP_RUN_DEADLINE_MINUTES`
+(default 120) after it was queued, the run alerts through `include/pipeline/alerts.py` (a log line
+starting `FSDP run FAILED` / `FSDP deadline missed`; e-mail, Slack or a webhook when
+`FSDP_ALERT_CHANNELS` names them).
 """
 from __future__ import annotations
 
@@ -33,7 +42,8 @@ from airflow.sdk import Param, dag, task
 from cosmos import DbtTaskGroup
 
 from include.pipeline import product, settings
-from include.pipeline.callbacks import log_failure_summary, log_task_failure
+from include.pipeline.alerts import FsdpAlertNotifier, run_deadline
+from include.pipeline.callbacks import log_task_failure
 from include.pipeline.dbt import task_group_kwargs
 
 # Blob storage calls retry transient errors inside the client (include/blob_storage.py); a task
@@ -62,12 +72,13 @@ BLOB_RETRIES = {"retries": 4, "retry_delay": timedelta(seconds=15), "retry_expon
     },
     tags=["fsdp", "data-product", "dbt", "duckdb"],
     doc_md=__doc__,
-    on_failure_callback=log_failure_summary,
+    on_failure_callback=FsdpAlertNotifier("failure"),
+    deadline=run_deadline(),
 )
 def fsdp_daily():
     @task(**BLOB_RETRIES)
     def land_mock_data(params=None, logical_date=None, dag_run=None) -> dict:
-        from airflow.exceptions import AirflowSkipException
+        from airflow.sdk.exceptions import AirflowSkipException
 
         from include.pipeline.landing import land_mock_data as land
         from include.pipeline.landing import retry_only_storage_errors
@@ -83,6 +94,12 @@ def fsdp_daily():
 
         with retry_only_storage_errors():
             return landed_rows(_day(logical_date, dag_run))
+
+    @task(pool=settings.DUCKDB_POOL)
+    def source_freshness(logical_date=None, dag_run=None) -> dict:
+        from include.pipeline.freshness import run_source_freshness
+
+        return run_source_freshness(_day(logical_date, dag_run), dag_run.run_id)
 
     @task(pool=settings.DUCKDB_POOL)
     def quality_gate(logical_date=None, dag_run=None) -> dict:
@@ -102,11 +119,27 @@ def fsdp_daily():
         release_dbt_duckdb()
         return apply(settings.duckdb_path(), settings.dbt_manifest_path())
 
-    @task(pool=settings.DUCKDB_POOL, outlets=product.assets())
-    def publish_data_product(landed: dict[str, int], params=None, logical_date=None, dag_run=None) -> str:
-        from include.pipeline.summary import publish_run_report
+    @task(pool=settings.DUCKDB_POOL)
+    def semantic_layer() -> dict:
+        from include.pipeline.dbt import release_dbt_duckdb
+        from include.semantic.exports import publish_exports
 
-        return str(publish_run_report(_day(logical_date, dag_run), landed, dict(params)))
+        release_dbt_duckdb()
+        return publish_exports(settings.duckdb_path(), settings.dbt_target_dir() / "semantic_manifest.json")
+
+    @task(pool=settings.DUCKDB_POOL)
+    def publish_serving_copy(quality: dict, logical_date=None, dag_run=None) -> dict:
+        from include import serving
+
+        copy = serving.publish(settings.duckdb_path(), dag_run.run_id, _day(logical_date, dag_run), quality,
+                               manifest_path=settings.dbt_manifest_path())
+        return copy.as_dict()
+
+    @task(pool=settings.DUCKDB_POOL, outlets=product.assets())
+    def publish_data_product(logical_date=None, dag_run=None, outlet_events=None) -> dict:
+        from include.pipeline.product import publish
+
+        return publish(_day(logical_date, dag_run), dag_run.run_id, outlet_events)
 
     @task(pool=settings.DUCKDB_POOL)
     def publish_dbt_docs() -> str:
@@ -117,17 +150,39 @@ def fsdp_daily():
     @task(retries=2, retry_delay=timedelta(minutes=1), retry_exponential_backoff=True)
     def publish_catalog(logical_date=None, dag_run=None, dag=None) -> dict:
         from include.catalog.launcher import push_to_catalog
+        from include.pipeline.freshness import result_path
 
-        docs = settings.dbt_docs_dir()
+        docs, day = settings.dbt_docs_dir(), _day(logical_date, dag_run)
         return push_to_catalog(manifest=docs / "manifest.json", catalog=docs / "catalog.json",
                                run_results=settings.dbt_target_dir() / "run_results.json",
-                               quality_json=settings.reports_dir() / "quality" / _day(logical_date, dag_run).isoformat(),
-                               dag=dag)
+                               quality_json=settings.reports_dir() / "quality" / day.isoformat(),
+                               freshness_json=result_path(day, dag_run.run_id), dag=dag)
+
+    # its failure marks a run with warnings, not a failed task: no "FSDP task FAILED" line for it
+    @task(trigger_rule="all_done", on_failure_callback=None)
+    def quality_warnings(ti=None, dag_run=None, logical_date=None) -> str:
+        from include.pipeline.reporting import flag_warnings
+
+        return flag_warnings(ti, dag_run, _day(logical_date, dag_run))
+
+    @task(pool=settings.DUCKDB_POOL, trigger_rule="all_done")
+    def run_report(ti=None, dag_run=None, logical_date=None, params=None) -> str:
+        from include.pipeline.reporting import write_run_report
+
+        return write_run_report(ti, dag_run, _day(logical_date, dag_run), dict(params or {}))
 
     landed = landing_inventory()
-    dbt = DbtTaskGroup(group_id="dbt", **task_group_kwargs())
-    (land_mock_data() >> landed >> dbt >> quality_gate() >> apply_role_views() >> publish_data_product(landed)
-     >> publish_dbt_docs() >> publish_catalog())
+    freshness = source_freshness()
+    dbt = DbtTaskGroup(group_id="dbt", **task_group_kwargs(exclude=["tag:marketplace"]))
+    marketplace = DbtTaskGroup(group_id="marketplace", **task_group_kwargs(select=["tag:marketplace"]))
+    gate = quality_gate()
+    catalog = publish_catalog()
+    (land_mock_data() >> landed >> freshness >> dbt >> gate >> marketplace >> apply_role_views() >> semantic_layer()
+     >> publish_serving_copy(gate) >> publish_data_product() >> publish_dbt_docs() >> catalog)
+    # teardowns: they run whatever happened upstream and never decide the run's state
+    warnings = quality_warnings().as_teardown()
+    [gate, freshness] >> warnings
+    [catalog, warnings] >> run_report().as_teardown()
 
 
 def _day(logical_date, dag_run):

@@ -15,7 +15,7 @@ import pendulum
 from airflow.sdk import dag, task
 
 from include.pipeline import product, settings
-from include.pipeline.callbacks import log_failure_summary
+from include.pipeline.alerts import FsdpAlertNotifier
 
 
 @dag(
@@ -23,20 +23,25 @@ from include.pipeline.callbacks import log_failure_summary
     schedule=product.assets(),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
+    # it only runs when the product is published: paused, the first publication would never be checked
+    is_paused_upon_creation=False,
     max_active_runs=1,
     default_args={"owner": "fsdp-data-product", "retries": 2, "retry_delay": timedelta(seconds=30)},
     tags=["fsdp", "data-product", "health"],
     doc_md=__doc__,
-    on_failure_callback=log_failure_summary,
+    on_failure_callback=FsdpAlertNotifier("failure"),
 )
 def fsdp_product_health():
     @task(pool=settings.DUCKDB_POOL)
     def report_product_health(dag_run=None, triggering_asset_events=None) -> dict:
-        from include.pipeline.health import report_health
+        from datetime import date
 
-        sources = sorted({e.source_run_id for events in (triggering_asset_events or {}).values()
-                          for e in events if getattr(e, "source_run_id", None)})
-        return report_health(dag_run.run_after.date(), triggered_by=sources)
+        from include.pipeline.health import report_health, sources_of
+
+        sources = sources_of(triggering_asset_events, dag_run.conf)
+        dates = sorted(d for d in sources.values() if d)
+        day = date.fromisoformat(dates[-1]) if dates else (dag_run.logical_date or dag_run.run_after).date()
+        return report_health(day, dag_run.run_id, sources)
 
     report_product_health()
 

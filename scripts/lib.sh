@@ -137,15 +137,38 @@ ensure_chromium() {
   $sudo apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 }
 
+# Debian's redis-server for the data API's shared rate-limit counters test (tests/api; skipped,
+# with the reason, when it cannot be installed).
+ensure_redis() {
+  if command -v redis-server >/dev/null 2>&1; then return 0; fi
+  if [ "$(id -u)" != 0 ] && ! command -v sudo >/dev/null 2>&1; then
+    echo "redis-server is missing: install it with apt-get install redis-server" >&2; return 1
+  fi
+  local sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  log "installing redis-server (Debian package)"
+  $sudo apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server >/dev/null
+}
+
 # ---- Catalog (OpenMetadata push; its own venv, see requirements-catalog.txt for why) ----
 CATALOG_VENV="$ROOT/.venv-catalog"
 
-# Create/refresh .venv-catalog from requirements-catalog.lock; skipped when the lock is unchanged.
-ensure_catalog_venv() {
+# A venv of its own for one outside system (VENV_DIR from LOCK), created when missing and
+# synced when the lock changed.
+ensure_own_venv() {
+  local venv_dir="$1" lock="$2"
   ensure_uv
-  if [ ! -x "$CATALOG_VENV/bin/python" ]; then
-    log "creating virtualenv $CATALOG_VENV"
-    "$UV" venv --quiet --python "$(command -v "$(find_python)")" "$CATALOG_VENV"
+  if [ ! -x "$venv_dir/bin/python" ]; then
+    log "creating virtualenv $venv_dir"
+    "$UV" venv --quiet --python "$(command -v "$(find_python)")" "$venv_dir"
   fi
-  sync_venv "$CATALOG_VENV" "$ROOT/requirements-catalog.lock"
+  sync_venv "$venv_dir" "$lock"
 }
+
+# Create/refresh .venv-catalog from requirements-catalog.lock; skipped when the lock is unchanged.
+ensure_catalog_venv() { ensure_own_venv "$CATALOG_VENV" "$ROOT/requirements-catalog.lock"; }
+
+# ---- Dashboards (Apache Superset; its own venv, see requirements-superset.txt for why) ----
+SUPERSET_VENV="$ROOT/.venv-superset"
+
+# Create/refresh .venv-superset from requirements-superset.lock; skipped when the lock is unchanged.
+ensure_superset_venv() { ensure_own_venv "$SUPERSET_VENV" "$ROOT/requirements-superset.lock"; }

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Re-resolve requirements.txt into the fully pinned requirements.lock (run after editing requirements.txt).
+# Re-resolve the direct requirements into the fully pinned locks (run after editing a requirements*.txt):
+# requirements.txt -> requirements.lock (pipeline), requirements-superset.txt -> requirements-superset.lock
+# (dashboards). The catalog lock is compiled as requirements-catalog.txt says.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 ensure_uv
-"$UV" pip compile --quiet --python-version 3.11 --no-header --override overrides.txt requirements.txt -o requirements.lock
-echo "requirements.lock: $(grep -c '==' requirements.lock) pinned packages"
+for name in requirements requirements-superset; do
+  "$UV" pip compile --quiet --python-version 3.11 --no-header --override overrides.txt "$name.txt" -o "$name.lock"
+  echo "$name.lock: $(grep -c '==' "$name.lock") pinned packages"
+done

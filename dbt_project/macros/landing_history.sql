@@ -4,7 +4,7 @@
     The seed merges each landing into customer_overview_raw with
         onClause: old.cust_id = new.cust_id AND old.modified_at = new.modified_at
         whenClause: NOT MATCHED THEN INSERT *
-    but also says saveMode: overwrite, which would drop the history the merge keeps (SEED_NOTES 10).
+    but also says saveMode: overwrite, which would drop the history the merge keeps (D10).
     Decision: append-only history, and nothing that lands vanishes:
       * rows are read from the files the landing ledger accepted (landing_inspection), from their
         spool copies, columns by name, each with its position in its file (_source_row);

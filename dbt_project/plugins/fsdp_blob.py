@@ -12,6 +12,9 @@ Registered on every dbt connection (profiles.yml ``plugins``):
   file version (re-created from storage when missing); ``fsdp_spool_release(files)`` deletes spools.
   The raw models read the landed rows from the spool files, never the CSV text again, so a row in the
   warehouse is exactly a row of the bytes the ledger checked.
+* ``fsdp_latest_modified(glob)`` -> timestamp (UTC) of the newest file matching ``glob``, or NULL
+  when none does: when the source last landed, the ``loaded_at_query`` of dbt source freshness
+  (one listing, no file read).
 * ``fsdp_temp_dir()`` -> a new local temporary folder, where DuckDB writes the output port's
   Parquet files with its native (fast, multi-file) COPY.
 * ``fsdp_publish_tree(local_dir, url, clear)`` -> number of files uploaded: uploads every file of
@@ -37,6 +40,7 @@ import os
 import shutil
 import tempfile
 import threading
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict
 
@@ -95,6 +99,21 @@ class Plugin(BasePlugin):
                 self._fs[protocol] = fsspec.filesystem("file")
         return self._fs[protocol]
 
+    def latest_modified(self, pattern: str):
+        protocol, path = _split(pattern)
+        fs = self._filesystem(protocol)
+        fs.invalidate_cache()
+        stamps = []
+        for info in fs.glob(path, detail=True).values():
+            if info.get("type") == "directory":
+                continue
+            stamp = info.get("last_modified") or info.get("mtime")
+            if isinstance(stamp, (int, float)):
+                stamp = datetime.fromtimestamp(stamp, tz=timezone.utc)
+            if stamp is not None:
+                stamps.append(stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc))
+        return max(stamps).astimezone(timezone.utc).replace(tzinfo=None) if stamps else None
+
     def temp_dir(self) -> str:
         return tempfile.mkdtemp(prefix="fsdp_export_")
 
@@ -138,6 +157,8 @@ class Plugin(BasePlugin):
                              side_effects=True)
         conn.create_function("fsdp_spool_path", self.spool_path, ["VARCHAR"] * 5, "VARCHAR", side_effects=True)
         conn.create_function("fsdp_spool_release", self.spool_release, ["VARCHAR"], "BIGINT", side_effects=True)
+        conn.create_function("fsdp_latest_modified", self.latest_modified, ["VARCHAR"], "TIMESTAMP",
+                             side_effects=True, null_handling="special")
         conn.create_function("fsdp_temp_dir", self.temp_dir, [], "VARCHAR", side_effects=True)
         conn.create_function("fsdp_publish_tree", self.publish_tree, ["VARCHAR", "VARCHAR", "BOOLEAN"], "BIGINT",
                              side_effects=True)

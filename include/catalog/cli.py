@@ -24,7 +24,11 @@ def _parser() -> argparse.ArgumentParser:
     push.add_argument("--run-results", default=str(target / "run_results.json"))
     push.add_argument("--quality-json", default=None,
                       help="Soda scan result JSON file, or a directory of them")
+    push.add_argument("--freshness-json", default=None,
+                      help="dbt source freshness result of the run (include/pipeline/freshness.py)")
     push.add_argument("--dp-manifest", default=str(Path(__file__).with_name("data_product.yaml")))
+    push.add_argument("--api-json", default=None,
+                      help="the data API's description (python -m include.api describe): service, endpoints, lineage")
     push.add_argument("--dag-tasks", default=None,
                       help="JSON file: [{name, downstream: [...]}] of the Airflow DAG's tasks")
     push.add_argument("--out", default=os.environ.get("FSDP_CATALOG_OUT", str(DEFAULT_OUT)),
@@ -39,7 +43,8 @@ def push_command(args: argparse.Namespace) -> dict:
     from include.catalog.plan import build_plan
     from include.catalog.push import CatalogPusher, connect, dbt_workflow_config, run_dbt_workflow
 
-    plan = build_plan(args.manifest, args.catalog, args.quality_json, args.dp_manifest)
+    plan = build_plan(args.manifest, args.catalog, args.quality_json, args.dp_manifest, args.api_json,
+                      freshness_path=args.freshness_json)
     for w in plan.warnings:
         print(f"catalog: warning: {w}", file=sys.stderr)
     dag_tasks = json.loads(Path(args.dag_tasks).read_text()) if args.dag_tasks else []
@@ -69,7 +74,8 @@ def push_command(args: argparse.Namespace) -> dict:
             dbt = lambda: run_dbt_workflow(config)  # noqa: E731
         pusher = CatalogPusher(om, plan, dag_tasks=dag_tasks, dbt_ingestion=dbt,
                                airflow_url=os.environ.get("FSDP_AIRFLOW_URL", "http://localhost:8080"),
-                               duckdb_path=os.environ.get("FSDP_DUCKDB_PATH", ""))
+                               duckdb_path=os.environ.get("FSDP_DUCKDB_PATH", ""),
+                               superset_url=os.environ.get("FSDP_SUPERSET_URL", "http://localhost:8088"))
         result = pusher.run()
         summary = {"server": "recorder" if recorder_ctx else host_port, **result.counts}
         if recorder_ctx:

@@ -61,6 +61,14 @@ def resolve_server(conn_id: str = DEFAULT_CONN_ID, environ: Mapping[str, str] | 
         return {}
 
 
+def describe_api() -> dict:
+    """The data API's service, endpoints and reads (include/api, main venv) for the catalog push."""
+    from include.api.describe import describe
+    from include.api.settings import ApiSettings
+
+    return describe(ApiSettings.from_env(jwt_secret=None))
+
+
 def dag_tasks(dag: Any) -> list[dict]:
     """The DAG's tasks and their downstream tasks, as the catalog's pipeline entity lists them."""
     return [{"name": t.task_id, "downstream": sorted(t.downstream_task_ids), "taskType": type(t).__name__}
@@ -69,11 +77,12 @@ def dag_tasks(dag: Any) -> list[dict]:
 
 def catalog_command(*, manifest: Path, catalog: Path, run_results: Path, quality_json: Path | None,
                     dp_manifest: Path | None, dag_tasks_file: Path | None, out: Path | None,
-                    dbt_ingestion: bool) -> list[str]:
+                    dbt_ingestion: bool, api_json: Path | None = None, freshness_json: Path | None = None) -> list[str]:
     cmd = [str(CATALOG_PYTHON), "-W", "ignore", "-m", "include.catalog", "push",
            "--manifest", str(manifest), "--catalog", str(catalog), "--run-results", str(run_results)]
-    for flag, value in (("--quality-json", quality_json), ("--dp-manifest", dp_manifest),
-                        ("--dag-tasks", dag_tasks_file), ("--out", out)):
+    for flag, value in (("--quality-json", quality_json), ("--freshness-json", freshness_json),
+                        ("--dp-manifest", dp_manifest),
+                        ("--dag-tasks", dag_tasks_file), ("--out", out), ("--api-json", api_json)):
         if value:
             cmd += [flag, str(value)]
     if not dbt_ingestion:
@@ -83,6 +92,7 @@ def catalog_command(*, manifest: Path, catalog: Path, run_results: Path, quality
 
 def push_to_catalog(*, manifest: Path = TARGET / "manifest.json", catalog: Path = TARGET / "catalog.json",
                     run_results: Path = TARGET / "run_results.json", quality_json: Path | None = None,
+                    freshness_json: Path | None = None,
                     dp_manifest: Path | None = None, dag: Any = None, out: Path | None = None,
                     conn_id: str = DEFAULT_CONN_ID, dbt_ingestion: bool = True,
                     timeout_s: float = 1800) -> dict:
@@ -99,9 +109,15 @@ def push_to_catalog(*, manifest: Path = TARGET / "manifest.json", catalog: Path 
         if dag is not None:
             tasks_file = Path(tmp) / "dag_tasks.json"
             tasks_file.write_text(json.dumps(dag_tasks(dag)))
+        api_json = Path(tmp) / "data_api.json"
+        try:
+            api_json.write_text(json.dumps(describe_api()))
+        except Exception as exc:  # noqa: BLE001 - the catalog of the tables must not fail on the API's
+            log.warning("catalog: the data API is not described (%s); publishing the rest", exc)
+            api_json = None
         cmd = catalog_command(manifest=manifest, catalog=catalog, run_results=run_results,
-                              quality_json=quality_json, dp_manifest=dp_manifest,
-                              dag_tasks_file=tasks_file, out=out, dbt_ingestion=dbt_ingestion)
+                              quality_json=quality_json, freshness_json=freshness_json, dp_manifest=dp_manifest,
+                              dag_tasks_file=tasks_file, out=out, dbt_ingestion=dbt_ingestion, api_json=api_json)
         proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout_s)
     for line in proc.stdout.splitlines():
         log.info("%s", line)

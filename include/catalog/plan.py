@@ -58,6 +58,7 @@ class CheckPlan:
     outcome: str                 # pass / warn / fail / (other: aborted)
     value: Any
     timestamp_ms: int
+    kind: str = "soda"           # soda (a Soda check) | freshness (dbt source freshness of a source table)
 
 
 @dataclass(frozen=True)
@@ -68,14 +69,45 @@ class ProfilePlan:
     columns: tuple[dict, ...]    # OpenMetadata ColumnProfile fields (name, nullCount, ...), known columns only
 
 
+@dataclass(frozen=True)
+class ChartPlan:
+    name: str                    # the chart's UUID in the dashboards-as-code tree (stable)
+    title: str
+    chart_type: str              # OpenMetadata ChartType value
+    description: str | None
+
+
+@dataclass(frozen=True)
+class DashboardPlan:
+    name: str                    # the dashboard's slug
+    title: str
+    description: str | None
+    url_path: str                # /superset/dashboard/<slug>/
+    charts: tuple[ChartPlan, ...]
+    reads: tuple[str, ...]       # dbt unique_ids of the tables its datasets read
+
+
+@dataclass(frozen=True)
+class MetricPlan:
+    unique_id: str               # metric.fsdp.<name>
+    name: str
+    label: str | None
+    description: str | None
+    type: str                    # simple / ratio / cumulative / derived / conversion
+    tables: tuple[str, ...]      # dbt unique_ids of the tables it is computed on (via its semantic models)
+
+
 @dataclass
 class CatalogPlan:
     dp: dict
     tables: dict[str, TablePlan] = field(default_factory=dict)
     edges: list[EdgePlan] = field(default_factory=list)
+    metrics: list[MetricPlan] = field(default_factory=list)
     checks: list[CheckPlan] = field(default_factory=list)
     profiles: list[ProfilePlan] = field(default_factory=list)
+    dashboards: list[DashboardPlan] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    api: dict | None = None      # the data API (python -m include.api describe), endpoints' reads as dbt unique_ids
 
     def table_by_ref(self, ref: str) -> TablePlan:
         """The table a manifest reference (`model: x`, `source: landing.y`) names."""
@@ -172,6 +204,26 @@ def plan_edges(tables: dict[str, TablePlan]) -> list[EdgePlan]:
             pairs = tuple((up_cols[c.name.lower()], c.name) for c in down.columns if c.name.lower() in up_cols)
             edges.append(EdgePlan(upstream=up_id, downstream=down.unique_id, columns=pairs))
     return edges
+
+
+def plan_metrics(manifest: dict, tables: dict[str, TablePlan]) -> list[MetricPlan]:
+    """Every MetricFlow metric of the manifest with the cataloged tables it is computed on: the
+    models of its semantic models, followed through the metrics a ratio or derived metric reads."""
+    metrics, semantic = manifest.get("metrics") or {}, manifest.get("semantic_models") or {}
+
+    def tables_of(uid: str, seen: frozenset = frozenset()) -> set[str]:
+        node = metrics.get(uid) or semantic.get(uid)
+        if node is None or uid in seen:
+            return {uid} if uid in tables else set()
+        out: set[str] = set()
+        for dep in (node.get("depends_on") or {}).get("nodes", []):
+            out |= tables_of(dep, seen | {uid})
+        return out
+
+    return [MetricPlan(unique_id=uid, name=m["name"], label=m.get("label") or None,
+                       description=m.get("description") or None, type=m.get("type") or "simple",
+                       tables=tuple(sorted(tables_of(uid))))
+            for uid, m in sorted(metrics.items())]
 
 
 # ---- Soda results -----------------------------------------------------------------------------
@@ -317,9 +369,55 @@ def plan_quality(scans: list[dict], tables: dict[str, TablePlan], prefer_schema:
         sorted(profiles.values(), key=lambda p: (p.timestamp_ms, p.table))
 
 
+def plan_api(api: dict, tables: dict[str, TablePlan], warnings: list[str]) -> dict:
+    """The data API's description with each endpoint's ``reads.relations`` ("schema.table") resolved
+    to the dbt unique_ids the lineage edges start from."""
+    by_relation = {f"{t.schema}.{t.name}".lower(): uid for uid, t in tables.items()}
+    for coll in api.get("collections", []):
+        for ep in coll.get("endpoints", []):
+            reads = ep.setdefault("reads", {})
+            uids = []
+            for rel in reads.get("relations", []):
+                uid = by_relation.get(rel.lower())
+                if uid is None:
+                    warnings.append(f"API endpoint {ep['path']} reads {rel}, which the dbt manifest does not have")
+                else:
+                    uids.append(uid)
+            reads["tables"] = sorted(set(uids))
+    return api
+
+
+FRESHNESS_OUTCOME = {"pass": "pass", "warn": "warn", "error": "fail", "runtime error": "error"}
+
+
+def plan_freshness(path: str | Path | None, tables: dict[str, TablePlan], warnings: list[str]) -> list[CheckPlan]:
+    """dbt source freshness results (include/pipeline/freshness.py's file) as one check per
+    source table, timestamped with the run's logical date like the Soda results. A source that
+    never landed has no result to record."""
+    if not path or not Path(path).exists():
+        return []
+    doc = json.loads(Path(path).read_text())
+    ts = _iso_to_ms(str(doc.get("logical_date") or doc.get("as_of") or "")[:10] + "T00:00:00+00:00") or 0
+    out = []
+    for s in doc.get("sources", []):
+        uid = next((u for u, t in tables.items() if t.kind == "source" and t.name == s["table"]
+                    and u.split(".")[-2] == s["source"]), None)
+        if uid is None:
+            warnings.append(f"freshness of unknown source `{s['source']}.{s['table']}`: skipped")
+            continue
+        if s["status"] not in FRESHNESS_OUTCOME:
+            continue
+        out.append(CheckPlan(table=uid, column=None, name=f"dbt_freshness_{s['source']}_{s['table']}",
+                             check=f"dbt source freshness (warn / error after {s.get('criteria', '-')})",
+                             outcome=FRESHNESS_OUTCOME[s["status"]], value=s.get("age_hours"),
+                             timestamp_ms=ts, kind="freshness"))
+    return out
+
+
 def build_plan(manifest_path: str | Path, catalog_path: str | Path | None = None,
                quality_path: str | Path | None = None,
-               dp_manifest_path: str | Path = DEFAULT_DP_MANIFEST) -> CatalogPlan:
+               dp_manifest_path: str | Path = DEFAULT_DP_MANIFEST, api_path: str | Path | None = None,
+               freshness_path: str | Path | None = None) -> CatalogPlan:
     """Read every input once and return the complete plan of what the catalog should hold."""
     dp = load_dp_manifest(dp_manifest_path)
     manifest = json.loads(Path(manifest_path).read_text())
@@ -331,8 +429,51 @@ def build_plan(manifest_path: str | Path, catalog_path: str | Path | None = None
         plan.warnings.append("no dbt catalog.json: column types come from the manifest (UNKNOWN if undeclared)")
     plan.tables = plan_tables(manifest, catalog, dp.get("column_tags", {}))
     plan.edges = plan_edges(plan.tables)
+    plan.metrics = plan_metrics(manifest, plan.tables)
     for port in dp["inputs"] + dp["outputs"]:
         resolve_ref(plan.tables, port["ref"])   # fail early on a manifest naming a missing table
     plan.checks, plan.profiles = plan_quality(load_soda_scans(quality_path), plan.tables,
                                               dp["warehouse"].get("product_schema", ""), plan.warnings)
+    plan.checks += plan_freshness(freshness_path, plan.tables, plan.warnings)
+    plan.dashboards = plan_dashboards(plan.tables, plan.warnings)
+    if api_path and Path(api_path).exists():
+        plan.api = plan_api(json.loads(Path(api_path).read_text()), plan.tables, plan.warnings)
     return plan
+
+
+# Superset viz types -> OpenMetadata ChartType (it has no treemap, big number or funnel: Other)
+CHART_TYPES = {"echarts_timeseries_bar": "Bar", "echarts_timeseries_line": "Line", "echarts_area": "Area",
+               "pie": "Pie", "table": "Table", "pivot_table_v2": "Table", "sankey_v2": "SanKey",
+               "histogram_v2": "Histogram", "box_plot": "BoxPlot", "heatmap_v2": "Heatmap", "gauge_chart": "Gauge",
+               "graph_chart": "Graph", "echarts_timeseries_scatter": "Scatter", "country_map": "Map"}
+_RELATION = re.compile(r"\b(?:from|join)\s+\"?([A-Za-z_][A-Za-z0-9_]*)\"?\.\"?([A-Za-z_][A-Za-z0-9_]*)\"?", re.I)
+
+
+def plan_dashboards(tables: dict[str, TablePlan], warnings: list[str], assets_root: str | Path | None = None
+                    ) -> list[DashboardPlan]:
+    """The Superset dashboards of include/dashboards/assets, their charts and the tables they read
+    (the relations named in their datasets' SQL, matched to dbt's by schema and name)."""
+    from include.dashboards.assets import load_assets
+
+    tree = load_assets(assets_root)
+    by_relation = {(t.schema.lower(), t.name.lower()): uid for uid, t in tables.items() if t.kind != "source"}
+    out = []
+    for dash in sorted(tree.dashboards.values(), key=lambda d: d["slug"]):
+        charts, reads = [], {}
+        for chart in tree.dashboard_charts(dash["uuid"]):
+            charts.append(ChartPlan(name=chart["uuid"], title=chart["slice_name"],
+                                    chart_type=CHART_TYPES.get(chart["viz_type"], "Other"),
+                                    description=chart.get("description")))
+            dataset = tree.dataset_of(chart)
+            relations = _RELATION.findall(dataset.get("sql") or "") or [(dataset["schema"], dataset["table_name"])]
+            for schema, name in relations:
+                uid = by_relation.get((schema.lower(), name.lower()))
+                if uid is None:
+                    warnings.append(f"dashboard {dash['slug']}: dataset {dataset['table_name']} reads "
+                                    f"{schema}.{name}, which is not a dbt model")
+                else:
+                    reads[uid] = None
+        out.append(DashboardPlan(name=dash["slug"], title=dash["dashboard_title"], description=dash.get("description"),
+                                 url_path=f"/superset/dashboard/{dash['slug']}/", charts=tuple(charts),
+                                 reads=tuple(reads)))
+    return out

@@ -6,6 +6,7 @@ scan's data timestamp): a re-run updates what is there and never duplicates it.
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
@@ -16,6 +17,17 @@ from typing import Any, Callable
 
 from metadata.generated.schema.api.classification.createClassification import CreateClassificationRequest
 from metadata.generated.schema.api.classification.createTag import CreateTagRequest
+from metadata.generated.schema.api.data.createChart import CreateChartRequest
+from metadata.generated.schema.api.data.createDashboard import CreateDashboardRequest
+from metadata.generated.schema.api.data.createAPICollection import CreateAPICollectionRequest
+from metadata.generated.schema.api.data.createAPIEndpoint import CreateAPIEndpointRequest
+from metadata.generated.schema.api.services.createApiService import CreateApiServiceRequest
+from metadata.generated.schema.entity.data.apiEndpoint import ApiRequestMethod
+from metadata.generated.schema.entity.services.apiService import ApiConnection, ApiServiceType
+from metadata.generated.schema.entity.services.connections.api.openAPISchemaURL import OpenAPISchemaURL
+from metadata.generated.schema.entity.services.connections.api.restConnection import RestConnection, RestType
+from metadata.generated.schema.type.apiSchema import APISchema
+from metadata.generated.schema.type.schema import DataTypeTopic, FieldModel, SchemaType
 from metadata.generated.schema.api.data.createDatabase import CreateDatabaseRequest
 from metadata.generated.schema.api.data.createDatabaseSchema import CreateDatabaseSchemaRequest
 from metadata.generated.schema.api.data.createPipeline import CreatePipelineRequest
@@ -24,6 +36,7 @@ from metadata.generated.schema.api.data.createTableProfile import CreateTablePro
 from metadata.generated.schema.api.domains.createDataProduct import CreateDataProductRequest
 from metadata.generated.schema.api.domains.createDomain import CreateDomainRequest
 from metadata.generated.schema.api.lineage.addLineage import AddLineageRequest
+from metadata.generated.schema.api.services.createDashboardService import CreateDashboardServiceRequest
 from metadata.generated.schema.api.services.createDatabaseService import CreateDatabaseServiceRequest
 from metadata.generated.schema.api.services.createPipelineService import CreatePipelineServiceRequest
 from metadata.generated.schema.api.teams.createTeam import CreateTeamRequest
@@ -31,6 +44,8 @@ from metadata.generated.schema.api.tests.createLogicalTestCases import CreateLog
 from metadata.generated.schema.api.tests.createTestCase import CreateTestCaseRequest
 from metadata.generated.schema.api.tests.createTestDefinition import CreateTestDefinitionRequest
 from metadata.generated.schema.api.tests.createTestSuite import CreateTestSuiteRequest
+from metadata.generated.schema.entity.data.chart import ChartType
+from metadata.generated.schema.entity.data.metric import Metric
 from metadata.generated.schema.entity.data.pipeline import Pipeline, Task
 from metadata.generated.schema.entity.data.table import Column, ColumnProfile, DataType, Table, TableProfile, TableType
 from metadata.generated.schema.entity.domains.domain import DomainType
@@ -42,6 +57,7 @@ from metadata.generated.schema.entity.services.connections.metadata.openMetadata
 )
 from metadata.generated.schema.entity.services.connections.pipeline.airflowConnection import AirflowConnection
 from metadata.generated.schema.entity.services.connections.pipeline.backendConnection import BackendConnection
+from metadata.generated.schema.entity.services.dashboardService import DashboardServiceType
 from metadata.generated.schema.entity.services.databaseService import DatabaseConnection, DatabaseServiceType
 from metadata.generated.schema.entity.services.pipelineService import PipelineConnection, PipelineServiceType
 from metadata.generated.schema.entity.teams.team import Team, TeamType
@@ -62,6 +78,7 @@ log = logging.getLogger("fsdp.catalog")
 
 SODA_TABLE_TEST = "sodaTableCheck"
 SODA_COLUMN_TEST = "sodaColumnCheck"
+FRESHNESS_TEST = "dbtSourceFreshness"
 SYSTEM_CLASSIFICATIONS = {"PII", "Tier", "PersonalData", "Certification"}
 
 
@@ -157,6 +174,15 @@ def ref(entity: Any, kind: str) -> EntityReference:
     return EntityReference(id=entity.id, type=kind)
 
 
+def api_schema(fields: list[dict]) -> APISchema | None:
+    """An endpoint's request or response fields as OpenMetadata's JSON API schema."""
+    def field_model(f: dict) -> FieldModel:
+        return FieldModel(name=f["name"], dataType=DataTypeTopic(f["dataType"]), description=f.get("description") or None,
+                          children=[field_model(c) for c in f.get("children") or []] or None)
+
+    return APISchema(schemaType=SchemaType.JSON, schemaFields=[field_model(f) for f in fields]) if fields else None
+
+
 def outcome_status(outcome: str) -> TestCaseStatus:
     return {"pass": TestCaseStatus.Success, "warn": TestCaseStatus.Success,
             "fail": TestCaseStatus.Failed}.get(outcome, TestCaseStatus.Aborted)
@@ -178,10 +204,11 @@ class CatalogPusher:
 
     def __init__(self, om: OpenMetadata, plan: CatalogPlan, *, dag_tasks: list[dict] | None = None,
                  airflow_url: str = "http://localhost:8080", duckdb_path: str = "",
-                 dbt_ingestion: Callable[[], None] | None = None):
+                 dbt_ingestion: Callable[[], None] | None = None, superset_url: str = "http://localhost:8088"):
         self.om, self.plan, self.dp = om, plan, plan.dp
         self.dag_tasks = dag_tasks or []
         self.airflow_url, self.duckdb_path = airflow_url, duckdb_path
+        self.superset_url = superset_url
         self.dbt_ingestion = dbt_ingestion
         self.result = PushResult()
         self.tables: dict[str, Table] = {}
@@ -201,8 +228,12 @@ class CatalogPusher:
                 dbt_error = exc
                 log.error("dbt ingestion failed: %s", exc)
         self.pipeline = self.push_pipeline()
+        if self.dbt_ingestion and dbt_error is None and self.plan.metrics:
+            self.link_metrics()
         self.push_lineage()
+        self.push_dashboards()
         self.push_data_product()
+        self.push_api()
         self.push_quality()
         if dbt_error is not None:
             raise CatalogPushError(f"the dbt ingestion workflow reported errors (everything else was "
@@ -330,6 +361,61 @@ class CatalogPusher:
             self.result.add("lineage_edges")
             self.result.add("column_lineage", len(pairs))
 
+    def push_dashboards(self) -> None:
+        """The Superset dashboards (include/dashboards/assets): a Superset DashboardService (no
+        credentials: the catalog is pushed, not pulled), its charts and dashboards, and lineage
+        from every table a dashboard's datasets read to the dashboard."""
+        if not self.plan.dashboards:
+            return
+        spec = self.dp.get("dashboards") or {}
+        service_name = spec.get("service", "fsdp-superset")
+        domain = [self.dp["domain"]["name"]]
+        service = self.om.create_or_update(CreateDashboardServiceRequest(
+            name=service_name, serviceType=DashboardServiceType.Superset,
+            description=spec.get("description"), owners=self.owners, domains=domain))
+        self.result.add("dashboard_services")
+        svc = service.fullyQualifiedName.root
+        base = self.superset_url.rstrip("/")
+        for d in self.plan.dashboards:
+            for c in d.charts:
+                self.om.create_or_update(CreateChartRequest(
+                    name=c.name, displayName=c.title, description=c.description, chartType=ChartType(c.chart_type),
+                    sourceUrl=f"{base}{d.url_path}", service=svc, owners=self.owners, domains=domain))
+                self.result.add("charts")
+            dashboard = self.om.create_or_update(CreateDashboardRequest(
+                name=d.name, displayName=d.title, description=d.description, sourceUrl=f"{base}{d.url_path}",
+                charts=[om_fqn._build(svc, c.name) for c in d.charts], service=svc, owners=self.owners,
+                domains=domain))
+            self.result.add("dashboards")
+            for uid in d.reads:
+                table = self.tables[uid]
+                answer = self.om.add_lineage(AddLineageRequest(edge=EntitiesEdge(
+                    fromEntity=ref(table, "table"), toEntity=ref(dashboard, "dashboard"),
+                    lineageDetails=LineageDetails(source=Source.DashboardLineage,
+                                                  description=f"read by the Superset dashboard {d.title}"))),
+                    return_lineage=False)
+                if isinstance(answer, dict) and answer.get("error"):
+                    raise CatalogPushError(f"lineage {table.fullyQualifiedName.root} -> dashboard {d.name} "
+                                           f"rejected: {answer['error']}")
+                self.result.add("dashboard_lineage_edges")
+    def link_metrics(self) -> None:
+        """Every MetricFlow metric is a Metric entity (created by the dbt ingestion, with its type,
+        expression, measures, dimensions and table -> metric lineage); this step checks each one is
+        there and sets its `assets`, the tables it is computed on (OpenMetadata's first-class
+        metric-to-asset link, which the ingestion leaves empty), with a JSON Patch."""
+        for m in self.plan.metrics:
+            metric = self.om.get_by_name(Metric, m.name, fields=["assets"])
+            if metric is None:
+                raise CatalogPushError(f"metric {m.name} was not created by the dbt ingestion "
+                                       "(sourceConfig includeMetrics)")
+            assets = [{"id": str(self.tables[t].id.root), "type": "table"} for t in m.tables if t in self.tables]
+            current = sorted(str(a.id.root) for a in (metric.assets.root if metric.assets else []))
+            if current != sorted(a["id"] for a in assets):
+                self.om.client.patch(f"/metrics/{metric.id.root}",
+                                     data=json.dumps([{"op": "add", "path": "/assets", "value": assets}]))
+            self.result.add("metrics")
+            self.result.add("metric_assets", len(assets))
+
     def push_data_product(self) -> None:
         dp = self.dp
         self.om.create_or_update(CreateDataProductRequest(
@@ -349,6 +435,56 @@ class CatalogPusher:
                 raise CatalogPushError(f"data product {dp['name']}: adding {what} failed: {answer}")
             self.result.add(f"data_product_{what}", len(outputs if what != "input_ports" else inputs))
 
+    def push_api(self) -> None:
+        """The data API (include/api): its service, collections and endpoints with request and
+        response schemas, and a lineage edge from every table an endpoint reads to the endpoint."""
+        api = self.plan.api
+        if not api:
+            return
+        svc, domain = api["service"], [self.dp["domain"]["name"]]
+        service = self.om.create_or_update(CreateApiServiceRequest(
+            name=svc["name"], serviceType=ApiServiceType.Rest, description=svc["description"],
+            connection=ApiConnection(config=RestConnection(
+                type=RestType.Rest, openAPISchemaConnection=OpenAPISchemaURL(openAPISchemaURL=svc["openapi"]))),
+            owners=self.owners, domains=domain))
+        self.result.add("api_services")
+        for coll in api["collections"]:
+            collection = self.om.create_or_update(CreateAPICollectionRequest(
+                name=coll["name"], service=service.fullyQualifiedName.root, description=coll["description"],
+                endpointURL=coll["url"], owners=self.owners, domains=domain))
+            self.result.add("api_collections")
+            for ep in coll["endpoints"]:
+                reads = ep.get("reads") or {}
+                metrics = ", ".join(reads.get("metrics") or [])
+                endpoint = self.om.create_or_update(CreateAPIEndpointRequest(
+                    name=ep["name"], apiCollection=collection.fullyQualifiedName.root,
+                    endpointURL=svc["url"].rstrip("/") + ep["path"], requestMethod=ApiRequestMethod(ep["method"]),
+                    description=ep["description"] + (f". Metrics: {metrics}." if metrics else ""),
+                    requestSchema=api_schema(ep["request"]), responseSchema=api_schema(ep["response"]),
+                    owners=self.owners, domains=domain))
+                self.result.add("api_endpoints")
+                sources = [(self.tables[uid], "table") for uid in reads.get("tables", []) if uid in self.tables]
+                for name in reads.get("metrics", []):
+                    metric = self._metric(name)     # the dbt ingestion's Metric entities, when there
+                    if metric is not None:
+                        sources.append((metric, "metric"))
+                for entity, kind in sources:
+                    answer = self.om.add_lineage(AddLineageRequest(edge=EntitiesEdge(
+                        fromEntity=ref(entity, kind), toEntity=ref(endpoint, "apiEndpoint"),
+                        lineageDetails=LineageDetails(source=Source.Manual,
+                                                      description=f"read by the data API's {ep['path']} "
+                                                                  "through the semantic layer"))),
+                        return_lineage=False)
+                    if isinstance(answer, dict) and answer.get("error"):
+                        raise CatalogPushError(f"lineage {entity.name.root} -> {ep['path']} rejected: {answer['error']}")
+                    self.result.add("api_lineage_edges" if kind == "table" else "api_metric_lineage_edges")
+
+    def _metric(self, name: str):
+        cache = self.__dict__.setdefault("_metrics_by_name", {})
+        if name not in cache:
+            cache[name] = self.om.get_by_name(Metric, name)
+        return cache[name]
+
     def push_quality(self) -> None:
         if not (self.plan.checks or self.plan.profiles):
             return
@@ -358,6 +494,13 @@ class CatalogPusher:
                 testPlatforms=[TestPlatform.Soda],
                 description=f"A SodaCL check on a {etype.value.lower()}, run by Soda Core in the pipeline "
                             "(include/quality); OpenMetadata stores its results."))
+            self.result.add("test_definitions")
+        if any(c.kind == "freshness" for c in self.plan.checks):
+            self.om.create_or_update(CreateTestDefinitionRequest(
+                name=FRESHNESS_TEST, displayName="dbt source freshness", entityType=EntityType.TABLE,
+                testPlatforms=[TestPlatform.dbt],
+                description="How long ago the source last landed a file, against the source's warn_after / "
+                            "error_after (dbt source freshness, run by every fsdp_daily run); value in hours."))
             self.result.add("test_definitions")
         for uid in sorted({c.table for c in self.plan.checks}):
             self.om.create_or_update_executable_test_suite(CreateTestSuiteRequest(
@@ -371,12 +514,15 @@ class CatalogPusher:
             if chk.name not in cases:
                 cases[chk.name] = self.om.create_or_update(CreateTestCaseRequest(
                     name=chk.name, displayName=chk.check[:256], entityLink=link,
-                    testDefinition=SODA_COLUMN_TEST if chk.column else SODA_TABLE_TEST,
-                    description=f"SodaCL check `{chk.check}` (include/quality).", owners=self.owners))
+                    testDefinition=FRESHNESS_TEST if chk.kind == "freshness" else
+                    SODA_COLUMN_TEST if chk.column else SODA_TABLE_TEST,
+                    description=(f"{chk.check} (include/pipeline/freshness.py)." if chk.kind == "freshness"
+                                 else f"SodaCL check `{chk.check}` (include/quality)."), owners=self.owners))
                 self.result.add("test_cases")
             answer = self.om.add_test_case_results(TestCaseResult(
                 timestamp=chk.timestamp_ms, testCaseStatus=outcome_status(chk.outcome),
-                result=f"Soda outcome: {chk.outcome or 'none'}; value: {chk.value}",
+                result=(f"freshness: {chk.outcome}; last landed {chk.value} h ago" if chk.kind == "freshness"
+                        else f"Soda outcome: {chk.outcome or 'none'}; value: {chk.value}"),
                 testResultValue=[TestResultValue(name="value", value=str(chk.value))]),
                 cases[chk.name].fullyQualifiedName.root)
             if answer is None:      # the client logs and swallows some failures: do not
@@ -387,8 +533,9 @@ class CatalogPusher:
                 name=f"{self.dp['name']}-soda", displayName=f"{self.dp['name']} quality gate (Soda)",
                 description="Every Soda check the pipeline runs on the data product.", owners=self.owners,
                 domains=[self.dp["domain"]["name"]]))
+            soda = {c.name for c in self.plan.checks if c.kind == "soda"}
             self.om.add_logical_test_cases(CreateLogicalTestCases(
-                testSuiteId=suite.id, testCaseIds=[c.id for c in cases.values()]))
+                testSuiteId=suite.id, testCaseIds=[c.id for n, c in cases.items() if n in soda]))
             self.result.add("test_suites")
         for prof in self.plan.profiles:
             cols = [ColumnProfile(timestamp=prof.timestamp_ms, **{k: v for k, v in c.items() if v is not None})
@@ -417,6 +564,8 @@ def dbt_workflow_config(host_port: str, jwt: str, service: str, manifest: str | 
         "source": {"type": "dbt", "serviceName": service, "sourceConfig": {"config": {
             "type": "DBT", "dbtConfigSource": source,
             "dbtUpdateDescriptions": True,
+            # MetricFlow metrics as Metric entities, with table -> metric lineage
+            "includeMetrics": True,
             # tags are ours (TW.* mapped above); dbt's own tags would land in a dbtTags classification
             "includeTags": False,
         }}},

@@ -28,15 +28,25 @@ import jsonpatch
 from pydantic import BaseModel, ValidationError
 
 from metadata.generated.schema.api.classification.createClassification import CreateClassificationRequest
+from metadata.generated.schema.api.data.createAPICollection import CreateAPICollectionRequest
+from metadata.generated.schema.api.data.createAPIEndpoint import CreateAPIEndpointRequest
+from metadata.generated.schema.api.services.createApiService import CreateApiServiceRequest
+from metadata.generated.schema.entity.data.apiCollection import APICollection
+from metadata.generated.schema.entity.data.apiEndpoint import APIEndpoint
+from metadata.generated.schema.entity.services.apiService import ApiService
 from metadata.generated.schema.api.classification.createTag import CreateTagRequest
+from metadata.generated.schema.api.data.createChart import CreateChartRequest
+from metadata.generated.schema.api.data.createDashboard import CreateDashboardRequest
 from metadata.generated.schema.api.data.createDatabase import CreateDatabaseRequest
 from metadata.generated.schema.api.data.createDatabaseSchema import CreateDatabaseSchemaRequest
+from metadata.generated.schema.api.data.createMetric import CreateMetricRequest
 from metadata.generated.schema.api.data.createPipeline import CreatePipelineRequest
 from metadata.generated.schema.api.data.createTable import CreateTableRequest
 from metadata.generated.schema.api.data.createTableProfile import CreateTableProfileRequest
 from metadata.generated.schema.api.domains.createDataProduct import CreateDataProductRequest
 from metadata.generated.schema.api.domains.createDomain import CreateDomainRequest
 from metadata.generated.schema.api.lineage.addLineage import AddLineageRequest
+from metadata.generated.schema.api.services.createDashboardService import CreateDashboardServiceRequest
 from metadata.generated.schema.api.services.createDatabaseService import CreateDatabaseServiceRequest
 from metadata.generated.schema.api.services.createPipelineService import CreatePipelineServiceRequest
 from metadata.generated.schema.api.teams.createTeam import CreateTeamRequest
@@ -46,12 +56,16 @@ from metadata.generated.schema.api.tests.createTestDefinition import CreateTestD
 from metadata.generated.schema.api.tests.createTestSuite import CreateTestSuiteRequest
 from metadata.generated.schema.entity.classification.classification import Classification
 from metadata.generated.schema.entity.classification.tag import Tag
+from metadata.generated.schema.entity.data.chart import Chart
+from metadata.generated.schema.entity.data.dashboard import Dashboard
 from metadata.generated.schema.entity.data.database import Database
 from metadata.generated.schema.entity.data.databaseSchema import DatabaseSchema
+from metadata.generated.schema.entity.data.metric import Metric
 from metadata.generated.schema.entity.data.pipeline import Pipeline
 from metadata.generated.schema.entity.data.table import DataModel, Table
 from metadata.generated.schema.entity.domains.dataProduct import DataProduct
 from metadata.generated.schema.entity.domains.domain import Domain
+from metadata.generated.schema.entity.services.dashboardService import DashboardService
 from metadata.generated.schema.entity.services.databaseService import DatabaseService
 from metadata.generated.schema.entity.services.pipelineService import PipelineService
 from metadata.generated.schema.entity.teams.team import Team
@@ -96,11 +110,22 @@ COLLECTIONS = {c.path: c for c in [
     Collection("dataQuality/testDefinitions", CreateTestDefinitionRequest, TestDefinition, "testDefinition"),
     Collection("dataQuality/testSuites", CreateTestSuiteRequest, TestSuite, "testSuite"),
     Collection("dataQuality/testCases", CreateTestCaseRequest, TestCase, "testCase"),
+    # the Superset dashboards (include/dashboards)
+    Collection("services/dashboardServices", CreateDashboardServiceRequest, DashboardService, "dashboardService"),
+    Collection("charts", CreateChartRequest, Chart, "chart", ("service", "services/dashboardServices")),
+    Collection("dashboards", CreateDashboardRequest, Dashboard, "dashboard", ("service", "services/dashboardServices")),
+    Collection("services/apiServices", CreateApiServiceRequest, ApiService, "apiService"),
+    Collection("apiCollections", CreateAPICollectionRequest, APICollection, "apiCollection",
+               ("service", "services/apiServices")),
+    Collection("apiEndpoints", CreateAPIEndpointRequest, APIEndpoint, "apiEndpoint",
+               ("apiCollection", "apiCollections")),
+    Collection("metrics", CreateMetricRequest, Metric, "metric"),
 ]}
 SEARCH_INDEX = {"table_search_index": "tables", "pipeline_search_index": "pipelines",
+                "api_endpoint_search_index": "apiEndpoints",
                 "database_search_index": "databases", "database_schema_search_index": "databaseSchemas",
                 "data_product_search_index": "dataProducts", "domain_search_index": "domains",
-                "test_case_search_index": "dataQuality/testCases"}
+                "test_case_search_index": "dataQuality/testCases", "metric_search_index": "metrics"}
 
 # (method, path regex under /api/v1) -> the SDK model every body of that request must validate as
 BODY_MODELS: list[tuple[str, re.Pattern, type[BaseModel]]] = [
@@ -205,13 +230,16 @@ class FakeOpenMetadata:
                     doc[inherited] = parent[inherited]
             if coll.path == "databases":
                 doc["serviceType"] = parent.get("serviceType")
-            if coll.path in ("databaseSchemas", "tables", "pipelines"):
+            if coll.path in ("databaseSchemas", "tables", "pipelines", "apiCollections", "apiEndpoints", "charts",
+                             "dashboards"):
                 doc["serviceType"] = parent.get("serviceType") or (
                     self.by_id(parent["service"]["id"]) or {}).get("serviceType")
         if isinstance(body.get("domains"), list):
             doc["domains"] = [self._ref_by_fqn("domains", d) for d in body["domains"]]
         if isinstance(body.get("dataProducts"), list):
             doc["dataProducts"] = [self._ref_by_fqn("dataProducts", d) for d in body["dataProducts"]]
+        if coll.path == "dashboards" and isinstance(body.get("charts"), list):
+            doc["charts"] = [self._ref_by_fqn("charts", c) for c in body["charts"]]
         if coll.path == "tables":
             for col in doc.get("columns", []):
                 col["fullyQualifiedName"] = child_fqn(fqn, col["name"])
@@ -232,6 +260,13 @@ class FakeOpenMetadata:
             doc["basicEntityReference"] = self._ref_by_fqn("tables", body["basicEntityReference"])
         if coll.path == "classifications":
             doc.setdefault("provider", "user")
+        if coll.path == "metrics":
+            # OpenMetadata names a metric's parts '<metric FQN>.dimension.<name>' / '.measure.<name>'
+            for part, kind in (("dimensions", "dimension"), ("measures", "measure")):
+                for item in doc.get(part) or []:
+                    item["fullyQualifiedName"] = f"{fqn}.{kind}.{item['name']}"
+            if isinstance(body.get("relatedMetrics"), list):
+                doc["relatedMetrics"] = [self._ref_by_fqn("metrics", m) for m in body["relatedMetrics"]]
         return doc
 
     def _put(self, coll: Collection, body: dict, executable: bool = False) -> dict:

@@ -22,7 +22,8 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--manifest", help="dbt manifest.json (default: dbt_project/target/manifest.json, "
                                            "written by dbt parse if missing)")
     common.add_argument("--policies", default=str(POLICIES_DIR), help="folder of policy YAML (default: %(default)s)")
-    common.add_argument("--model", default=DEFAULT_MODEL, help="dbt model (default: %(default)s)")
+    common.add_argument("--model", default=None,
+                        help=f"dbt model (default: apply-views every governed model, decide {DEFAULT_MODEL})")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("validate", parents=[common], help="load and validate the policies against the dbt column tags")
     dec = sub.add_parser("decide", parents=[common], help="each tagged column's treatment for a set of user tags")
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(json.dumps(summary, indent=2))
             return 0
         manifest = load_manifest(args.manifest)
-        source = model_columns(manifest, args.model)
+        source = model_columns(manifest, args.model or DEFAULT_MODEL)
         policy_set = load_policy_set(all_column_tags(manifest), args.policies)
         if args.command == "validate":
             for p in policy_set.policies:

@@ -95,17 +95,29 @@ def table_columns(con, schema: str, table: str) -> list[tuple[str, str]]:
     return [(name, dtype) for name, dtype in rows]
 
 
+def governed_models(manifest: dict) -> list[str]:
+    """The models that get role views: every model whose dbt config has ``meta: {role_views: true}``
+    (dbt_project.yml sets it on the product and market-place folders), or ``DEFAULT_MODEL`` when
+    none says so (a manifest from before the flag)."""
+    flagged = sorted(n["name"] for n in manifest.get("nodes", {}).values()
+                     if n.get("resource_type") == "model" and ((n.get("config") or {}).get("meta") or {}).get("role_views"))
+    return flagged or [DEFAULT_MODEL]
+
+
 def apply_role_views(db_path: str | os.PathLike | None = None, manifest_path: str | os.PathLike | None = None, *,
-                     model: str = DEFAULT_MODEL, policies_dir: str | os.PathLike = POLICIES_DIR,
+                     model: str | list[str] | None = None, policies_dir: str | os.PathLike = POLICIES_DIR,
                      dry_run: bool = False) -> dict:
-    """Create or replace every role view of ``model`` in the DuckDB file; returns a JSON-able summary.
+    """Create or replace every role view of ``model`` (a name, a list, or by default every
+    ``governed_models``) in the DuckDB file; returns a JSON-able summary.
 
     Column tags come from the dbt manifest (``dbt parse`` runs if it is missing); the policies
     are validated against them before anything is written. ``dry_run`` opens the file read-only
-    and only returns the statements (summary key ``sql``).
+    and only returns the statements (summary key ``sql``). Views this package created earlier
+    for a role no longer in the catalog, or over one of these models' names, are dropped.
     """
     manifest = load_manifest(manifest_path)
-    source = model_columns(manifest, model)
+    names = governed_models(manifest) if model is None else [model] if isinstance(model, str) else list(model)
+    sources = [model_columns(manifest, name) for name in names]
     policy_set = load_policy_set(all_column_tags(manifest), policies_dir)
     db = Path(db_path) if db_path else default_db_path()
     if not db.exists():
@@ -116,18 +128,21 @@ def apply_role_views(db_path: str | os.PathLike | None = None, manifest_path: st
     except duckdb.Error as exc:
         raise GovernanceError(f"cannot open {db}: {str(exc).splitlines()[0]}") from None
     try:
-        views = plan_role_views(policy_set, source, table_columns(con, source.schema, source.alias))
+        views = [v for source in sources
+                 for v in plan_role_views(policy_set, source, table_columns(con, source.schema, source.alias))]
         wanted = {(v.schema, v.name) for v in views}
         if dry_run:
-            return {"db": str(db), "source": f"{source.schema}.{source.alias}",
+            return {"db": str(db), "source": f"{sources[0].schema}.{sources[0].alias}",
+                    "sources": [f"{s.schema}.{s.alias}" for s in sources],
                     "sql": [s for v in views for s in v.ddl()]}
         con.begin()
         for view in views:
             for statement in view.ddl():
                 con.execute(statement)
+        aliases = sorted({s.alias for s in sources})
         stale = [(s, n) for s, n in con.execute(
-            "select schema_name, view_name from duckdb_views() where comment = ? and view_name = ?",
-            [MARKER, source.alias]).fetchall() if (s, n) not in wanted]
+            "select schema_name, view_name from duckdb_views() where comment = ? and list_contains(?, view_name)",
+            [MARKER, aliases]).fetchall() if (s, n) not in wanted]
         for schema, name in stale:
             con.execute(f"drop view {quote(schema)}.{quote(name)}")
         con.commit()
@@ -137,7 +152,8 @@ def apply_role_views(db_path: str | os.PathLike | None = None, manifest_path: st
         con.close()
     return {
         "db": str(db),
-        "source": f"{source.schema}.{source.alias}",
+        "source": f"{sources[0].schema}.{sources[0].alias}",
+        "sources": [f"{s.schema}.{s.alias}" for s in sources],
         "views": {v.qualified: {c: d.treatment.describe() for c, d in v.decisions.items()
                                 if d.reason != "untagged"} for v in views},
         "dropped": [f"{s}.{n}" for s, n in stale],

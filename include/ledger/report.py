@@ -1,4 +1,5 @@
-"""The landing ledger as the run summary and the run report show it (warehouse queries only).
+"""The landing ledger as the run report shows it (include/pipeline/report_sections.py, section
+``landing``; warehouse queries only).
 
 ``entity_rows(con, day)``: per entity, the day's files and what became of their rows;
 ``refused_files(con, day)``: every file refused for the day, with its reason and detail.
@@ -11,7 +12,7 @@ from datetime import date
 LEDGER = "fs_accelerator.landing_ledger"
 
 
-def _exists(con) -> bool:
+def exists(con) -> bool:
     return bool(con.execute("select count(*) from information_schema.tables "
                             "where table_schema = 'fs_accelerator' and table_name = 'landing_ledger'").fetchone()[0])
 
@@ -19,7 +20,7 @@ def _exists(con) -> bool:
 def entity_rows(con, day: date) -> dict[str, dict]:
     """entity -> files, refused_files, landed (rows of the day's part files), refused_rows,
     exact_duplicates, conflicting_rows, new_rows, unaccounted_rows (parts with dt=day)."""
-    if not _exists(con):
+    if not exists(con):
         return {}
     rows = con.execute(f"""
         select entity,
@@ -42,7 +43,7 @@ def entity_rows(con, day: date) -> dict[str, dict]:
 def refused_files(con, day: date) -> list[dict]:
     """Files refused for ``day``: those of its dt= folder, and files outside any date folder that
     its run registered; path, entity, reason, detail, rows."""
-    if not _exists(con):
+    if not exists(con):
         return []
     rows = con.execute(f"""
         select path, entity, refusal_reason, refusal_detail, rows
@@ -52,8 +53,3 @@ def refused_files(con, day: date) -> list[dict]:
         order by path""", [day, day]).fetchall()
     return [{"path": p, "entity": e, "reason": r, "detail": d, "rows": n} for p, e, r, d, n in rows]
 
-
-def refusal_line(f: dict) -> str:
-    """One line a person can act on: `<path>: <reason>: <detail> (<rows> rows)`."""
-    rows = f" ({f['rows']:,} rows)" if f.get("rows") is not None else ""
-    return f"{f['path']}: {f['reason']}: {f['detail']}{rows}"

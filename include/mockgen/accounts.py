@@ -10,6 +10,7 @@ from datetime import date
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from include.mockgen import reference as ref
 from include.mockgen.engine import (Cat, Derived, EntitySpec, Money, digits, group_weighted_choice, rng_for,
@@ -154,9 +155,13 @@ def generate_accounts_part(seed: int, logical_date: date, part: int, book: dict[
 
 
 def account_book(ctx) -> dict[str, np.ndarray]:
-    """What transactions need per account: ids, owner, product, status, owner's affluence."""
+    """What transactions and campaigns need per account: ids, owner, product, status, owner's
+    affluence, credit limit and balance (INR)."""
+    limit = ctx["credit_limit"]
     return {"account_id": ctx["_number"], "cust_id": ctx["_cust_id"], "product": ctx["_product"].astype(np.int8),
-            "status": ctx["account_status"].codes.astype(np.int8), "affluence": ctx["_affluence"]}
+            "status": ctx["account_status"].codes.astype(np.int8), "affluence": ctx["_affluence"],
+            "card_limit": np.where(limit.valid, limit.cents, 0).astype(np.float32) / 100,
+            "card_balance": ctx["current_balance"].cents.astype(np.float32) / 100}
 
 
 def account_book_from_tables(accounts: pa.Table, customers: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -176,5 +181,11 @@ def account_book_from_tables(accounts: pa.Table, customers: dict[str, np.ndarray
     product = np.array([PRODUCT_INDEX.get(p, -1) for p in col("product_id")], dtype=np.int16)
     ok = known & (product >= 0)
     status = np.array([ACCOUNT_STATUSES.index(s) if s in ACCOUNT_STATUSES else 2 for s in col("account_status")], np.int8)
+    def money(name: str) -> np.ndarray:
+        text = a.column(name)
+        number = pc.fill_null(pc.match_substring_regex(text, r"^-?[0-9]+([.][0-9]+)?$"), False)
+        return pc.cast(pc.if_else(number, text, pa.scalar("0")), pa.float64()).to_numpy(zero_copy_only=False)
+
     return {"account_id": col("account_id").astype(np.int64)[ok], "cust_id": cust[ok], "product": product[ok].astype(np.int8),
-            "status": status[ok], "affluence": customers["affluence"][order][pos][ok]}
+            "status": status[ok], "affluence": customers["affluence"][order][pos][ok],
+            "card_limit": money("credit_limit").astype(np.float32)[ok], "card_balance": money("current_balance").astype(np.float32)[ok]}

@@ -1,9 +1,9 @@
 """Reference data of the generator: the seed's value lists, weights and mappings, plus our additions.
 
 Everything marked "seed" is copied from the customer attribute helper in
-``../shared/seeds/000_*`` (same values, same spelling, same relative weights: ``random.choices``
+the seed, document A of docs/reference-design.md (same values, same spelling, same relative weights: ``random.choices``
 normalises its weights, so ``(0.6, 0.6, 0.1, ...)`` is kept as written and normalised by the engine;
-SEED_NOTES item 7). Everything else is ours and says why it exists.
+decision D7). Everything else is ours and says why it exists.
 """
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from include.mockgen import badrows
 from include.mockgen.accounts import account_book_from_tables, generate_accounts_part
+from include.mockgen.campaigns import campaign_events, landed_state
 from include.mockgen.customers import CUSTOMER_SPEC, customer_book, customer_book_from_table
 from include.mockgen.engine import rng_for, to_contract_types
 from include.mockgen.products import CATALOGUE, PRODUCT_SPEC
@@ -27,7 +28,7 @@ from include.mockgen.transactions import TRANSACTION_SPEC, account_weights, tran
 from include.mockgen.updates import (UPDATE_FRACTION, bad_update_rows, batch_updates, current_customers,
                                      landed_dates, single_update)
 
-ENTITY_ORDER = ("products", "customers", "accounts", "transactions")
+ENTITY_ORDER = ("products", "customers", "accounts", "transactions", "campaign_events")
 TXN_PER_CUSTOMER = 10          # initial load: transactions of the day per customer
 DAILY_TXN_RATE = 1.0           # later days: transactions per active account per day
 
@@ -127,6 +128,17 @@ def txn_parts(seed: int, logical_date: date, rows: int, account_book: dict, bad_
         yield bad
 
 
+def _land_campaign_events(lander, seed: int, logical_date: date, customer_book: dict, account_book: dict,
+                          state: dict | None, bad_rows: int):
+    """Land the day's campaign events (plus ``bad_rows`` deliberately bad ones); (landed, bad counts)."""
+    table = campaign_events(seed, logical_date, customer_book, account_book, state)
+    parts, counts = [table], badrows.empty_counts("campaign_events")
+    if bad_rows:
+        bad, counts = badrows.corrupt_campaign_events(seed, logical_date, table, bad_rows)
+        parts.append(bad)
+    return lander.land("campaign_events", logical_date, parts), counts
+
+
 def generate(lander, logical_date: date, *, seed: int = 42, customers: int = 10_000,
              transactions: int | None = None, entities: Iterable[str] = ENTITY_ORDER, bad_rows: int = 0,
              progress: bool = False) -> Summary:
@@ -140,13 +152,14 @@ def generate(lander, logical_date: date, *, seed: int = 42, customers: int = 10_
     unknown = set(entities) - set(ENTITY_ORDER)
     if unknown:
         raise ValueError(f"unknown entity {sorted(unknown)[0]!r}; choose from {', '.join(ENTITY_ORDER)}")
-    if customers < 1 and {"customers", "accounts", "transactions"} & set(wanted):
+    if customers < 1 and {"customers", "accounts", "transactions", "campaign_events"} & set(wanted):
         raise ValueError("--customers must be at least 1")
     transactions = customers * TXN_PER_CUSTOMER if transactions is None else transactions
     summary = Summary(logical_date)
     n_cparts = len(CUSTOMER_SPEC.part_sizes(customers))
     total = (("products" in wanted) + n_cparts * (("customers" in wanted) + ("accounts" in wanted))
-             + ("transactions" in wanted) * len(TRANSACTION_SPEC.part_sizes(transactions)))
+             + ("transactions" in wanted) * len(TRANSACTION_SPEC.part_sizes(transactions))
+             + ("campaign_events" in wanted))
     bar = _Progress(total, progress)
     try:
         if "products" in wanted:
@@ -154,7 +167,7 @@ def generate(lander, logical_date: date, *, seed: int = 42, customers: int = 10_
             summary.landed["products"] = lander.land("products", logical_date,
                                                      _ticking([PRODUCT_SPEC.materialise(ctx)], bar, "products"))
         cbooks: list = []
-        if {"customers", "accounts", "transactions"} & set(wanted):
+        if {"customers", "accounts", "transactions", "campaign_events"} & set(wanted):
             counts = badrows.empty_counts("customers")
             parts = customer_parts(seed, logical_date, customers, cbooks, bad_rows if "customers" in wanted else 0, counts)
             if "customers" in wanted:
@@ -165,21 +178,31 @@ def generate(lander, logical_date: date, *, seed: int = 42, customers: int = 10_
                 for _ in parts:
                     pass
         abooks: list = []
-        if {"accounts", "transactions"} & set(wanted):
+        if {"accounts", "transactions", "campaign_events"} & set(wanted):
             parts = account_parts(seed, logical_date, cbooks, abooks)
             if "accounts" in wanted:
                 summary.landed["accounts"] = lander.land("accounts", logical_date, _ticking(parts, bar, "accounts"))
             else:
                 for _ in parts:
                     pass
+        customer_book_all = _merge(cbooks)
         cbooks.clear()
+        account_book = _merge(abooks)
+        abooks.clear()
         if "transactions" in wanted:
             counts = badrows.empty_counts("transactions")
-            parts = txn_parts(seed, logical_date, transactions, _merge(abooks), bad_rows, counts)
+            parts = txn_parts(seed, logical_date, transactions, account_book, bad_rows, counts)
             summary.landed["transactions"] = lander.land("transactions", logical_date,
                                                          _ticking(parts, bar, "transactions"))
             if bad_rows:
                 summary.bad_rows["transactions"] = counts
+        if "campaign_events" in wanted:
+            # the first day: no journey is in flight (state=None)
+            summary.landed["campaign_events"], counts = _land_campaign_events(
+                lander, seed, logical_date, customer_book_all, account_book, None, bad_rows)
+            bar.step("campaign_events")
+            if bad_rows:
+                summary.bad_rows["campaign_events"] = counts
     finally:
         bar.close()
     summary.seconds = time.perf_counter() - started
@@ -226,6 +249,10 @@ def daily(lander, logical_date: date, *, seed: int = 42, customers: int = 10_000
         bar.close()
     if bad_rows:
         summary.bad_rows["transactions"] = counts
+    summary.landed["campaign_events"], counts = _land_campaign_events(
+        lander, seed, logical_date, book, accounts, landed_state(lander, logical_date), bad_rows)
+    if bad_rows:
+        summary.bad_rows["campaign_events"] = counts
     summary.notes.append(f"daily: {updates.num_rows} customer updates, {rows} transactions over {active} active accounts")
     summary.seconds = time.perf_counter() - started
     return summary

@@ -4,9 +4,9 @@ This is the one place the raw column names live. The generator writes exactly th
 the dbt sources declare exactly these columns (a test keeps the two in step). Column tags (PII,
 DOB) are declared once, in the dbt YAML, not here.
 
-Names follow the seed (``../shared/seeds/000_*``), misspellings included
+Names follow the seed (document A of docs/reference-design.md), misspellings included
 (``customer_privelege``, ``afflunce_level``): the raw contract keeps the source system's names and
-the dbt staging layer renames them (SEED_NOTES item 8).
+the dbt staging layer renames them (decision D8).
 
 Types are the logical types of the CSV text: ``string``, ``date`` (``YYYY-MM-DD``),
 ``timestamp`` (``YYYY-MM-DD HH:MM:SS``, UTC), ``int``, ``decimal`` (2 places). A missing value
@@ -57,7 +57,7 @@ class Column:
     # enumerated values, in their served spelling: staging maps any case of them (and the dbt
     # value_aliases) to this spelling, and the validation rule <column>_allowed accepts exactly these
     allowed: tuple[str, ...] = ()
-    # the name staging gives the column when the landing name is misspelt (SEED_NOTES 8)
+    # the name staging gives the column when the landing name is misspelt (D8)
     rename: str | None = None
     # an identifier: kept as landed (not trimmed), so a padded id fails its format rule
     identifier: bool = False
@@ -241,7 +241,36 @@ TRANSACTIONS = Entity(
     ),
 )
 
-ENTITIES: dict[str, Entity] = {e.name: e for e in (CUSTOMERS, CUSTOMER_UPDATES, PRODUCTS, ACCOUNTS, TRANSACTIONS)}
+CAMPAIGN_EVENTS = Entity(
+    "campaign_events", ("event_id",), None,
+    "One row per campaign event: a customer reaching a stage of a credit-card cross-sell campaign; events are "
+    "immutable, so event_id alone identifies a row.",
+    (
+        Column("event_id", "string", "Event id: E + logical date (YYYYMMDD) + 10 digits.",
+               identifier=True),
+        Column("cust_id", "string", "Customer the campaign reached (customers.cust_id).",
+               identifier=True),
+        Column("campaign_id", "string", "Campaign id, XSELL-CC-YYYY-MM: one credit-card cross-sell campaign per "
+               "calendar month."),
+        Column("campaign_name", "string", "Name of the campaign."),
+        Column("product_id", "string", "Product offered (products.product_id), a credit card.",
+               identifier=True),
+        # in the funnel's order: int_campaign_events_validated numbers the stages from this list
+        Column("stage", "string", "Customer Reached, Explored Product, Started to Apply, Engagement, Completed "
+               "Application, KYC or Onboarded (in this order).",
+               allowed=("Customer Reached", "Explored Product", "Started to Apply", "Engagement",
+                        "Completed Application", "KYC", "Onboarded")),
+        Column("stage_ts", "timestamp", "When the customer reached the stage (UTC), within the logical day.",
+               within_logical_day=True),
+        # staged as campaign_channel: contact channels, not the transactions' channels (one allowed
+        # list per staged name)
+        Column("channel", "string", "Email, SMS, Mobile App, Web, Branch or Call Centre.",
+               allowed=("Email", "SMS", "Mobile App", "Web", "Branch", "Call Centre"), rename="campaign_channel"),
+    ),
+)
+
+ENTITIES: dict[str, Entity] = {e.name: e for e in (CUSTOMERS, CUSTOMER_UPDATES, PRODUCTS, ACCOUNTS, TRANSACTIONS,
+                                                   CAMPAIGN_EVENTS)}
 
 
 def allowed_values() -> dict[str, tuple[str, ...]]:
@@ -292,7 +321,10 @@ def dbt_sources() -> dict:
             "name": entity.name,
             "description": entity.grain + (f" Seed: {entity.seed_source}." if entity.seed_source else ""),
             "meta": {"external_location": location},
-            "loaded_at_field": "cast(dt as timestamp)",
+            # when the source last landed a file (a blob listing, no file read): fsdp_latest_modified,
+            # dbt_project/plugins/fsdp_blob.py; dbt source freshness runs in every fsdp_daily run
+            "config": {"loaded_at_query": (f"select fsdp_latest_modified('{{{{ var(\"landing_root\") }}}}/"
+                                           f"{entity.name}/*/*.csv')")},
             "columns": [{"name": c.name, "description": f"{c.description} Landed as text ({c.type})."}
                         for c in entity.columns],
         })

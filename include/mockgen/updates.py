@@ -1,7 +1,7 @@
 """Customer updates: the seed's update tool, made non-interactive and safe.
 
-The seed asks an operator for a customer id, builds SQL by string formatting (injection, SEED_NOTES
-item 9), lets them type any value for the attributes of the customer's type, and writes the row with
+The seed asks an operator for a customer id, builds SQL by string formatting (injection, decision
+D9), lets them type any value for the attributes of the customer's type, and writes the row with
 ``modified_at = utcnow()``. Here:
 
 * ``batch_updates``: for a logical date, a deterministic fraction of the customers gets 1-3

@@ -35,7 +35,7 @@ def dbt_env() -> dict[str, str]:
     }
 
 
-def _run_dbt(*args: str, target_path: Path | None = None) -> None:
+def _run_dbt(*args: str, target_path: Path | None = None, ok_codes: tuple[int, ...] = (0,)) -> int:
     project = settings.dbt_project_dir()
     cmd = [settings.dbt_executable(), *args, "--project-dir", str(project), "--profiles-dir", str(project),
            "--target", settings.DBT_TARGET]
@@ -46,9 +46,10 @@ def _run_dbt(*args: str, target_path: Path | None = None) -> None:
     proc = subprocess.run(cmd, env=env, cwd=project, text=True, capture_output=True)
     if proc.stdout:
         log.info("%s", proc.stdout[-20000:])
-    if proc.returncode != 0:
+    if proc.returncode not in ok_codes:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-25:])
         raise RuntimeError(f"dbt {args[0]} failed (exit {proc.returncode}):\n{tail}")
+    return proc.returncode
 
 
 def parse_manifest() -> Path:
@@ -101,10 +102,12 @@ def release_dbt_duckdb(*_args, **_kwargs) -> None:
             log.debug("closing dbt-duckdb's environment failed", exc_info=True)
 
 
-def task_group_kwargs() -> dict:
+def task_group_kwargs(select: list[str] | None = None, exclude: list[str] | None = None) -> dict:
     """Keyword arguments of the Cosmos DbtTaskGroup: every model, seed, snapshot and test is an
     Airflow task (tests right after their model, TestBehavior.AFTER_EACH), run by the venv's dbt
-    (ExecutionMode.LOCAL), each in the one-slot DuckDB pool.
+    (ExecutionMode.LOCAL), each in the one-slot DuckDB pool. ``select`` / ``exclude``: dbt
+    selectors of the group's nodes (the DAG builds the market-place marts, tag:marketplace, in a
+    group of their own after the quality gate).
 
     Cosmos reads the manifest when the group is built (parse time: one JSON file, no dbt run)."""
     from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
@@ -136,6 +139,8 @@ def task_group_kwargs() -> dict:
         ),
         "render_config": RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
+            select=list(select or []),
+            exclude=list(exclude or []),
             test_behavior=TestBehavior.AFTER_EACH,
             # a test over several models (e.g. raw = accepted + rejected) becomes its own task after
             # all of them, instead of running with its first model before the others exist

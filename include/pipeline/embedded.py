@@ -6,11 +6,13 @@ One definition serves scripts/run.sh, scripts/airflow.sh (``--exports``) and the
 
     python -m include.pipeline.embedded --exports   # shell `export` lines
     python -m include.pipeline.embedded init        # (with them exported) migrate the DB, create the pool
+    python -m include.pipeline.embedded adopt-test-run LOG   # after `airflow dags test`: task logs, true start
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -54,9 +56,12 @@ def embedded_env(home: Path | None = None, base: dict[str, str] | None = None) -
         "AIRFLOW__COSMOS__DBT_DOCS_PROJECTS": json.dumps(
             {"fsdp": {"dir": str(docs_dir), "index": "index.html", "name": "dbt Docs (FSDP data product)"}}),
         "FSDP_DBT_DOCS_DIR": str(docs_dir),
+        # links in alerts and run reports point at the embedded UI (scripts/airflow.sh)
+        "FSDP_AIRFLOW_URL": base.get("FSDP_AIRFLOW_URL") or f"http://127.0.0.1:{base.get('FSDP_AIRFLOW_PORT') or 8080}",
         "FSDP_DUCKDB_PATH": str(settings.duckdb_path() if not base.get("FSDP_DUCKDB_PATH")
                                 else Path(base["FSDP_DUCKDB_PATH"]).resolve()),
         "FSDP_REPORTS_DIR": str(Path(base.get("FSDP_REPORTS_DIR") or settings.ROOT / ".local" / "reports").resolve()),
+        "FSDP_SERVING_DIR": str(Path(base.get("FSDP_SERVING_DIR") or settings.ROOT / ".local" / "serving").resolve()),
         # the project root on sys.path for task processes, whatever their working directory
         "PYTHONPATH": os.pathsep.join(p for p in (str(settings.ROOT), base.get("PYTHONPATH", "")) if p),
     }
@@ -110,6 +115,49 @@ def ensure_pool() -> None:
                                description="DuckDB allows one writing process per database file")
 
 
+_TASK_START = re.compile(r"\[DAG TEST\] starting task_id=(?P<task>\S+) map_index=(?P<map>-?\d+)")
+_RUN = re.compile(r"\[DAG TEST\] running task <TaskInstance: (?P<dag>[\w.-]+?)\.\S+ (?P<run>\S+) \[")
+
+
+def adopt_test_run(log_file: Path) -> dict:
+    """Make a run of ``airflow dags test`` look in the UI like any other run: split its combined
+    log (one file, every task in turn) into the per-task, per-attempt log files the UI reads, and
+    record its true start (``dags test`` records the logical date as start date, so a run of
+    today's date showed a duration since midnight). Returns ``{run_id, dag_id, task_logs}``."""
+    from airflow.configuration import conf
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    lines = Path(log_file).read_text(errors="replace").splitlines(keepends=True)
+    run = next((m for m in map(_RUN.search, lines) if m), None)
+    if run is None:
+        return {"run_id": None, "dag_id": None, "task_logs": 0}
+    dag_id, run_id = run["dag"], run["run"]
+    base = Path(conf.get("logging", "base_log_folder"))
+    attempts: dict[tuple[str, int], int] = {}
+    segments: list[tuple[Path, list[str]]] = []
+    for line in lines:
+        m = _TASK_START.search(line)
+        if m:
+            key = (m["task"], int(m["map"]))
+            attempts[key] = attempts.get(key, 0) + 1
+            folder = base / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={key[0]}"
+            if key[1] >= 0:
+                folder = folder / f"map_index={key[1]}"
+            segments.append((folder / f"attempt={attempts[key]}.log", []))
+        if segments:
+            segments[-1][1].append(line)
+    for path, body in segments:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(body))
+    with create_session() as session:
+        dr = session.scalars(select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id)).first()
+        if dr is not None and dr.start_date and dr.run_after and dr.start_date < dr.run_after:
+            dr.start_date = dr.run_after
+    return {"run_id": run_id, "dag_id": dag_id, "task_logs": len(segments)}
+
+
 def main(argv: list[str]) -> int:
     if argv[1:] == ["--exports"]:
         env = embedded_env()
@@ -119,6 +167,9 @@ def main(argv: list[str]) -> int:
         return 0
     if argv[1:] == ["init"]:
         init_airflow()
+        return 0
+    if len(argv) == 3 and argv[1] == "adopt-test-run":
+        print(json.dumps(adopt_test_run(Path(argv[2]))))
         return 0
     print(__doc__, file=sys.stderr)
     return 2

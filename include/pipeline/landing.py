@@ -37,7 +37,7 @@ def retry_only_storage_errors():
     except Exception as exc:
         if is_storage_error(exc):
             raise
-        from airflow.exceptions import AirflowFailException
+        from airflow.sdk.exceptions import AirflowFailException
 
         raise AirflowFailException(f"{type(exc).__name__}: {exc} (not a storage error: no retry)") from exc
 

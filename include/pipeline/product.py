@@ -20,6 +20,9 @@ log = logging.getLogger(__name__)
 class ProductTable:
     schema: str
     name: str
+    # a table whose source can have no rows yet without anything being wrong (no campaign has reached
+    # a customer of a small base): empty is reported, not a failure
+    may_be_empty: bool = False
 
     @property
     def relation(self) -> str:
@@ -32,8 +35,9 @@ class ProductTable:
 
 # the dbt marts tagged data_product (dbt_project/models/marts), the seed's *_dp tables
 PRODUCT_TABLES: tuple[ProductTable, ...] = tuple(
-    ProductTable(settings.PRODUCT_SCHEMA, name)
-    for name in ("customer_overview_dp", "account_dp", "product_dp", "transaction_dp"))
+    ProductTable(settings.PRODUCT_SCHEMA, name) for name in ("customer_overview_dp", "account_dp", "product_dp",
+                                                             "transaction_dp")
+) + (ProductTable(settings.PRODUCT_SCHEMA, "campaign_event_dp", may_be_empty=True),)
 
 
 def assets():
@@ -65,15 +69,63 @@ def table_rows(con, tables=PRODUCT_TABLES) -> dict[str, int | None]:
                          if t.relation in existing else None) for t in tables}
 
 
+def problems(counts: dict[str, int | None], tables=PRODUCT_TABLES) -> list[str]:
+    """What stops the product from being published: a missing table, an empty one (unless it may be)."""
+    by_relation = {t.relation: t for t in tables}
+    return [f"{name} {'is missing' if n is None else 'is empty'}" for name, n in counts.items()
+            if n is None or (n == 0 and not by_relation[name].may_be_empty)]
+
+
 def verify_product(db_path: Path | None = None) -> dict[str, int]:
     """Row counts of the product tables; raises when one is missing or empty (nothing to publish)."""
     with connect(db_path) as con:
         counts = table_rows(con)
-    problems = [f"{name} {'is missing' if n is None else 'is empty'}" for name, n in counts.items() if not n]
-    if problems:
-        raise RuntimeError("data product not publishable: " + "; ".join(problems))
+    problems_found = problems(counts)
+    if problems_found:
+        raise RuntimeError("data product not publishable: " + "; ".join(problems_found))
     log.info("product tables: %s", ", ".join(f"{k}={v}" for k, v in counts.items()))
     return {k: int(v) for k, v in counts.items()}
+
+
+def quality_by_table(con, run_id: str) -> dict[str, dict[str, int]]:
+    """Soda outcomes per product table for the run: {table: {"pass": n, "warn": n, ...}}."""
+    if not con.execute("select count(*) from information_schema.tables where table_schema = 'quality' "
+                       "and table_name = 'check_results'").fetchone()[0]:
+        return {}
+    out: dict[str, dict[str, int]] = {}
+    for dataset, outcome, n in con.execute(
+            "select dataset, outcome, count(*) from quality.check_results where run_id = ? group by all",
+            [run_id]).fetchall():
+        out.setdefault(dataset, {})[outcome] = int(n)
+    return out
+
+
+def quality_status(outcomes: dict[str, int]) -> str:
+    """fail | warn | pass | unchecked, from one table's outcome counts."""
+    if not outcomes:
+        return "unchecked"
+    if outcomes.get("fail") or outcomes.get("error"):
+        return "fail"
+    return "warn" if outcomes.get("warn") else "pass"
+
+
+def publish(logical_date: date, run_id: str, outlet_events=None) -> dict:
+    """fsdp_daily's publication: verify the product tables (missing or empty fails the run) and put
+    each table's rows and quality outcome in the extra of its Asset event; returns the extras."""
+    counts = verify_product()
+    with connect() as con:
+        quality = quality_by_table(con, run_id)
+    extras = {}
+    for table, asset in zip(PRODUCT_TABLES, assets()):
+        outcomes = quality.get(table.name, {})
+        extras[table.relation] = {
+            "run_id": run_id, "logical_date": logical_date.isoformat(), "rows": counts[table.relation],
+            "quality_status": quality_status(outcomes), "quality": outcomes,
+        }
+        if outlet_events is not None:
+            outlet_events[asset].extra = extras[table.relation]
+    log.info("published: %s", "; ".join(f"{t} rows={e['rows']} quality={e['quality_status']}" for t, e in extras.items()))
+    return extras
 
 
 def write_report(kind: str, logical_date: date, payload: dict, reports_dir: Path | None = None) -> Path:

@@ -39,7 +39,7 @@ _TEMPORAL = ("DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIME")
 SEED_PROFILE_FILTER: dict[str, str] = {
     "cust_segment": "Semi", "country": "United States", "occupation": "Salaried", "city": "Chicago"}
 
-# SEED_NOTES 2: the seed's generator (and so its filter) says 'Semi'; staging maps it to the
+# D2: the seed's generator (and so its filter) says 'Semi'; staging maps it to the
 # spelling the product serves, 'Semi-Urban' (dbt macro value_aliases). Applied to filter values so
 # the seed's filter still selects the customers it meant.
 VALUE_ALIASES: dict[str, dict[str, str]] = {

@@ -2,8 +2,8 @@
 
 The catalog tests need artifacts that dbt itself wrote (the SDK's dbt ingestion parses them
 strictly), but not the whole pipeline: this project has the product's shape - landing sources,
-raw models in fs_accelerator, a staging view, the four *_dp tables, a quarantine table, TW.mask /
-TW.dob column tags - on a handful of columns. Built with the main venv's dbt (dbt-duckdb):
+raw models in fs_accelerator, a staging view, the five *_dp tables, a quarantine table, TW.mask /
+TW.dob column tags, a MetricFlow semantic model with simple and ratio metrics - on a handful of columns. Built with the main venv's dbt (dbt-duckdb):
 
     .venv/bin/python -m tests.catalog.artifacts DIR     # writes DIR/target/*.json, DIR/soda/<date>/*.json
 """
@@ -24,6 +24,7 @@ LANDING = {
     "products": "product_id varchar, product_name varchar",
     "accounts": "account_id varchar, cust_id varchar, product_id varchar",
     "transactions": "txn_id varchar, account_id varchar, txn_amount varchar",
+    "campaign_events": "event_id varchar, cust_id varchar, stage varchar",
 }
 
 MODELS = {
@@ -36,6 +37,7 @@ MODELS = {
     "raw/product_raw.sql": "select * from {{ source('landing', 'products') }}",
     "raw/account_raw.sql": "select * from {{ source('landing', 'accounts') }}",
     "raw/transaction_raw.sql": "select * from {{ source('landing', 'transactions') }}",
+    "raw/campaign_event_raw.sql": "select * from {{ source('landing', 'campaign_events') }}",
     "staging/stg_landing__customers.sql": """
         select cust_id, cast(cust_dob as date) as cust_dob, email_addr, mobile_number1, city
         from {{ ref('customer_overview_raw') }}""",
@@ -52,6 +54,11 @@ MODELS = {
         select txn_id, account_id, cast(txn_amount as decimal(18, 2)) as txn_amount,
                current_timestamp as loaded_at
         from {{ ref('transaction_raw') }}""",
+    "marts/campaign_event_dp.sql": "select * from {{ ref('campaign_event_raw') }}",
+    # the semantic layer's shape: a time spine and a semantic model with metrics (MetricFlow)
+    "marketplace/metricflow_time_spine.sql": """
+        select cast(range as date) as date_day
+        from range(date '2025-12-01', date '2026-02-01', interval 1 day)""",
 }
 
 SCHEMA_YML = """
@@ -70,6 +77,7 @@ sources:
       - name: products
       - name: accounts
       - name: transactions
+      - name: campaign_events
 models:
   - name: customer_overview_raw
     description: Every customer version ever landed.
@@ -92,6 +100,44 @@ models:
         description: City of residence.
   - name: account_dp
     description: One row per account.
+  - name: metricflow_time_spine
+    description: One row per day.
+    time_spine:
+      standard_granularity_column: date_day
+    columns:
+      - name: date_day
+        description: One calendar day.
+        granularity: day
+semantic_models:
+  - name: transactions
+    description: One row per transaction.
+    model: ref('transaction_dp')
+    defaults:
+      agg_time_dimension: loaded_at
+    entities:
+      - {name: transaction, type: primary, expr: txn_id}
+      - {name: account, type: foreign, expr: account_id}
+    dimensions:
+      - {name: loaded_at, type: time, type_params: {time_granularity: day}}
+    measures:
+      - {name: txn_amount_total, agg: sum, expr: txn_amount, description: "Sum of amounts."}
+      - {name: txn_count, agg: count, expr: txn_id, description: "Transactions."}
+metrics:
+  - name: transaction_amount
+    label: Transaction amount
+    description: Sum of transaction amounts.
+    type: simple
+    type_params: {measure: txn_amount_total}
+  - name: transaction_count
+    label: Transactions
+    description: Number of transactions.
+    type: simple
+    type_params: {measure: txn_count}
+  - name: average_ticket
+    label: Average ticket
+    description: Average transaction amount.
+    type: ratio
+    type_params: {numerator: transaction_amount, denominator: transaction_count}
 """
 
 DBT_PROJECT = """
@@ -105,6 +151,7 @@ models:
     staging: {+materialized: view}
     quarantine: {+materialized: table, +schema: fs_accelerator}
     marts: {+materialized: table, +schema: fs_accelerator}
+    marketplace: {+materialized: table, +schema: marketplace}
 flags:
   send_anonymous_usage_stats: false
 """
@@ -184,6 +231,7 @@ def build(out: Path) -> Path:
     con.execute("insert into landing.products values ('P1', 'Gold card')")
     con.execute("insert into landing.accounts values ('A1', '1000000001', 'P1')")
     con.execute("insert into landing.transactions values ('T1', 'A1', '12.50')")
+    con.execute("insert into landing.campaign_events values ('E1', '1000000001', 'Customer Reached')")
     con.close()
     dbt = str(Path(sys.executable).with_name("dbt"))
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
@@ -200,7 +248,21 @@ def build(out: Path) -> Path:
     (quality / "quality_scheduled__2026-01-05T00_00_00_00_00.json").write_text(json.dumps(quality_gate_file()))
     (out / "soda" / "2026-01-04").mkdir(exist_ok=True)
     (out / "soda" / "2026-01-04" / "soda_scan_product_dp.json").write_text(json.dumps(soda_scan()))
+    (out / "data_api.json").write_text(json.dumps(data_api()))
     return out
+
+
+def data_api() -> dict:
+    """The project's real data API description (include/api describe), its reads pointed at this
+    tiny project's tables (the real ones read the market-place models it does not have)."""
+    from include.api.describe import describe
+    from include.api.settings import ApiSettings
+
+    api = describe(ApiSettings(serving_dir=Path("/nonexistent")))
+    for coll in api["collections"]:
+        for ep in coll["endpoints"]:
+            ep["reads"]["relations"] = ["fs_accelerator.customer_overview_dp", "fs_accelerator.transaction_dp"]
+    return api
 
 
 if __name__ == "__main__":

@@ -61,7 +61,8 @@ def test_without_a_server_the_launcher_runs_the_step_in_the_catalog_venv_and_rec
     dag = SimpleNamespace(tasks=[SimpleNamespace(task_id="catalog", downstream_task_ids=set())])
     summary = launcher.push_to_catalog(**_artifact_args(catalog_artifacts), dag=dag, out=out)
     assert summary["server"] == "recorder"
-    assert summary["tables"] == 15 and summary["pipeline_tasks"] == 1 and summary["dbt_ingestion"] == 1
+    assert summary["tables"] == 19 and summary["pipeline_tasks"] == 1 and summary["dbt_ingestion"] == 1
+    assert summary["metrics"] == summary["metric_assets"] == 3
     sent = json.loads(out.read_text())
     assert sent["requests"][0]["path"] == "/api/v1/system/version"
     assert any(r["path"] == "/api/v1/dataProducts/customer-overview-dp/assets/add" for r in sent["requests"])

@@ -8,7 +8,7 @@ import yaml
 
 from include.catalog import plan as p
 
-SEED_DP = {  # the seed's "Deploy" manifest (../shared/seeds/), the fields the catalog mirrors
+SEED_DP = {  # the seed's "Deploy" manifest (docs/reference-design.md, document A), the fields the catalog mirrors
     "name": "customer-overview-dp", "domain": "financial-services",
     "input": "customer_overview", "output": "Data Product Dataset",
     "resource": ("Data Product pipeline", "build the data product's data set", "workflow"),
@@ -60,7 +60,7 @@ def test_edges_follow_dbt_dependencies_and_link_same_named_columns(built):
     assert e.columns == tuple((c, c) for c in ("cust_id", "cust_dob", "email_addr", "mobile_number1", "city"))
     raw = edges[("source.fsdp.landing.customers", "model.fsdp.customer_overview_raw")]
     assert ("cust_id", "cust_id") in raw.columns and all(d != "_record_id" for _, d in raw.columns)
-    assert len(built.edges) == 11
+    assert len(built.edges) == 13
 
 
 def test_quality_results_are_attached_to_the_checked_table_at_the_runs_logical_date(built):
@@ -122,3 +122,26 @@ def test_without_catalog_json_types_come_from_the_manifest(catalog_artifacts):
     assert "no dbt catalog.json" in built.warnings[0]
     dp = built.tables["model.fsdp.customer_overview_dp"]
     assert {c.data_type for c in dp.columns} == {"UNKNOWN"}
+
+
+def test_metrics_are_planned_with_the_tables_they_are_computed_on(built):
+    # Regression: a ratio reads other metrics, not a semantic model: its tables come through them
+    metrics = {m.name: m for m in built.metrics}
+    assert set(metrics) == {"transaction_amount", "transaction_count", "average_ticket"}
+    assert all(m.tables == ("model.fsdp.transaction_dp",) for m in metrics.values())
+    assert (metrics["average_ticket"].type, metrics["average_ticket"].label) == ("ratio", "Average ticket")
+
+
+def test_source_freshness_becomes_one_check_per_landed_source_at_the_runs_logical_date(catalog_artifacts, tmp_path):
+    t = catalog_artifacts / "target"
+    fresh = tmp_path / "freshness.json"
+    fresh.write_text(json.dumps({"logical_date": "2026-03-02", "as_of": "2026-03-03T01:00:00Z", "sources": [
+        {"source": "landing", "table": "customers", "status": "pass", "age_hours": 1.5, "criteria": "1 day / 3 day"},
+        {"source": "landing", "table": "transactions", "status": "error", "age_hours": 80.0, "criteria": "1 day / 3 day"},
+        {"source": "landing", "table": "customer_updates", "status": "never landed", "age_hours": None}]}))
+    built = p.build_plan(t / "manifest.json", t / "catalog.json", None, freshness_path=fresh)
+    checks = {c.name: c for c in built.checks if c.kind == "freshness"}
+    assert set(checks) == {"dbt_freshness_landing_customers", "dbt_freshness_landing_transactions"}
+    assert checks["dbt_freshness_landing_transactions"].outcome == "fail"
+    assert checks["dbt_freshness_landing_customers"].table == "source.fsdp.landing.customers"
+    assert {c.timestamp_ms for c in checks.values()} == {p._iso_to_ms("2026-03-02T00:00:00+00:00")}

@@ -25,7 +25,8 @@ for dag_id, dag in bag.dags.items():
             "retries": t.retries, "exponential": bool(t.retry_exponential_backoff), "pool": t.pool,
             "owner": t.owner, "upstream": sorted(t.upstream_task_ids),
             "outlets": [getattr(o, "uri", str(o)) for o in t.outlets],
-            "operator": type(t).__name__,
+            "operator": type(t).__name__, "is_teardown": bool(t.is_teardown),
+            "on_failure_fail_dagrun": bool(getattr(t, "on_failure_fail_dagrun", False)),
             "failure_callbacks": [getattr(c, "__name__", str(c)) for c in
                                   (t.on_failure_callback if isinstance(t.on_failure_callback, list)
                                    else [t.on_failure_callback] if t.on_failure_callback else [])],
@@ -35,6 +36,9 @@ for dag_id, dag in bag.dags.items():
         "tags": sorted(dag.tags), "catchup": dag.catchup, "doc_md": bool(dag.doc_md),
         "schedule": str(dag.schedule) if isinstance(dag.schedule, str) else type(dag.timetable).__name__, "params": sorted(dag.params.keys()),
         "has_failure_callback": dag.has_on_failure_callback, "tasks": tasks,
+        "deadline": [type(d.callback).__name__ + ":" + d.callback.path for d in (dag.deadline or [])]
+            if isinstance(dag.deadline, list) else ([type(dag.deadline.callback).__name__ + ":" + dag.deadline.callback.path]
+                                                     if dag.deadline else []),
         "asset_schedule": sorted(o.uri for o in dag.timetable.asset_condition.objects if hasattr(o, "uri"))
             if getattr(dag.timetable, "asset_condition", None) is not None else [],
     }

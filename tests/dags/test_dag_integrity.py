@@ -34,7 +34,8 @@ def test_every_dag_has_tags_an_owner_docs_and_a_failure_callback(dagbag_report):
 def test_every_daily_task_reports_its_failure_in_one_line(dagbag_report):
     # Regression: with three failed tasks the run's FAILED line named one of them
     tasks = dagbag_report["dags"]["fsdp_daily"]["tasks"]
-    assert {t for t, task in tasks.items() if "log_task_failure" not in task["failure_callbacks"]} == set()
+    # quality_warnings fails on purpose to mark a run with warnings: it is not a failed task
+    assert {t for t, task in tasks.items() if "log_task_failure" not in task["failure_callbacks"]} == {"quality_warnings"}
 
 
 def test_every_dbt_task_builds_the_runs_own_logical_date(dagbag_report):
@@ -58,8 +59,8 @@ def test_blob_io_tasks_retry_with_exponential_backoff(dagbag_report):
 
 def test_every_task_touching_duckdb_runs_in_the_one_slot_pool(dagbag_report):
     tasks = dagbag_report["dags"]["fsdp_daily"]["tasks"]
-    duckdb_tasks = [t for t in tasks if t.startswith("dbt.")] + [
-        "apply_role_views", "publish_data_product", "publish_dbt_docs"]
+    duckdb_tasks = [t for t in tasks if t.startswith(("dbt.", "marketplace."))] + [
+        "apply_role_views", "semantic_layer", "publish_serving_copy", "publish_data_product", "publish_dbt_docs"]
     assert len(duckdb_tasks) > 3
     assert {t: tasks[t]["pool"] for t in duckdb_tasks if tasks[t]["pool"] != POOL} == {}
     health = dagbag_report["dags"]["fsdp_product_health"]["tasks"]
@@ -73,7 +74,11 @@ def test_every_dbt_model_and_test_is_a_task(dagbag_report, dag_env):
     models = {n["name"] for n in manifest["nodes"].values()
               if n["resource_type"] == "model" and n["package_name"] == "fsdp"}
     tasks = set(dagbag_report["dags"]["fsdp_daily"]["tasks"])
-    assert {m for m in models if f"dbt.{m}.run" not in tasks} == set()
+    assert {m for m in models if f"dbt.{m}.run" not in tasks and f"marketplace.{m}.run" not in tasks} == set()
+    # the market place's marts build after the quality gate, the produce side before it
+    marketplace = {m for m in models if f"marketplace.{m}.run" in tasks}
+    assert {"customers", "transactions", "customer_archetypes"} <= marketplace
+    assert "customer_overview_dp" not in marketplace
     # tests run after their model (TestBehavior.AFTER_EACH)
     tests = [t for t in tasks if t.endswith(".test")]
     assert tests
@@ -89,10 +94,29 @@ def test_daily_dag_is_daily_without_catchup_and_has_the_trigger_form_params(dagb
 def test_pipeline_order_lands_then_dbt_then_publishes_then_docs(dagbag_report):
     tasks = dagbag_report["dags"]["fsdp_daily"]["tasks"]
     assert tasks["landing_inventory"]["upstream"] == ["land_mock_data"]
-    assert all("landing_inventory" in t["upstream"] for t_id, t in tasks.items()
+    assert tasks["source_freshness"]["upstream"] == ["landing_inventory"]
+    assert all("source_freshness" in t["upstream"] for t_id, t in tasks.items()
                if t_id.startswith("dbt.") and not any(u.startswith("dbt.") for u in t["upstream"]))
-    assert tasks["publish_data_product"]["upstream"] == ["apply_role_views", "landing_inventory"]
+    assert tasks["publish_serving_copy"]["upstream"] == ["quality_gate", "semantic_layer"]
+    assert tasks["publish_data_product"]["upstream"] == ["publish_serving_copy"]
+    assert tasks["semantic_layer"]["upstream"] == ["apply_role_views"]
+    firsts = [t_id for t_id, t in tasks.items() if t_id.startswith("marketplace.")
+              and not any(u.startswith("marketplace.") for u in t["upstream"])]
+    assert firsts and all(tasks[t]["upstream"] == ["quality_gate"] for t in firsts)
     assert tasks["publish_dbt_docs"]["upstream"] == ["publish_data_product"]
+
+
+def test_the_reporting_tasks_are_teardowns_that_run_last_and_never_decide_the_run_state(dagbag_report):
+    # Regression: an all_done task at the end would turn a failed run green; a teardown does not count
+    tasks = dagbag_report["dags"]["fsdp_daily"]["tasks"]
+    assert tasks["run_report"]["is_teardown"] and tasks["quality_warnings"]["is_teardown"]
+    assert sorted(tasks["run_report"]["upstream"]) == ["publish_catalog", "quality_warnings"]
+    assert sorted(tasks["quality_warnings"]["upstream"]) == ["quality_gate", "source_freshness"]
+    assert not tasks["run_report"]["on_failure_fail_dagrun"]
+
+
+def test_the_daily_run_has_a_deadline_alert_through_the_notifier(dagbag_report):
+    assert dagbag_report["dags"]["fsdp_daily"]["deadline"] == ["SyncCallback:include.pipeline.alerts.FsdpAlertNotifier"]
 
 
 def test_publish_updates_the_product_assets_that_schedule_the_health_dag(dagbag_report):

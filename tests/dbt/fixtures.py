@@ -153,6 +153,54 @@ def transactions_day(day: date, n: int = 200) -> list[dict]:
     return rows
 
 
+CAMPAIGN = "XSELL-CC-2026-01"
+
+
+def campaign_event(i: int, cust: int, stage: str, at: str, day: date = DAY1, **overrides) -> dict:
+    """Event ``i`` of ``day``: customer ``cust`` reached ``stage`` at ``at`` (HH:MM on ``day``)."""
+    row = {"event_id": f"E{day:%Y%m%d}{i:010d}", "cust_id": cust_id(cust), "campaign_id": CAMPAIGN,
+           "campaign_name": "Credit card cross-sell January 2026", "product_id": "PRD0001", "stage": stage,
+           "stage_ts": f"{day.isoformat()} {at}:00", "channel": "Mobile App"}
+    row.update(overrides)
+    return row
+
+
+STAGES = ("Customer Reached", "Explored Product", "Started to Apply", "Engagement", "Completed Application", "KYC",
+          "Onboarded")
+# event number on DAY1 -> the rules it must fail ([] = accepted)
+CAMPAIGN_EVENTS_DAY1: dict[int, tuple[dict, list[str]]] = {
+    **{1 + k: (campaign_event(1 + k, 1, stage, f"{8 + k:02d}:00"), []) for k, stage in enumerate(STAGES)},
+    10: (campaign_event(10, 2, "Customer Reached", "08:00"), []),
+    11: (campaign_event(11, 2, "explored product", "09:00", channel=" web "), []),     # standardised spellings
+    12: (campaign_event(12, 3, "Customer Reached", "08:00"), []),
+    13: (campaign_event(13, 9, "Customer Reached", "08:00"), []),
+    14: (campaign_event(14, 9, "Explored Product", "08:05"), []),
+    20: (campaign_event(20, 6, "Started to Apply", "12:00"), ["stages_in_order"]),        # nothing before it
+    21: (campaign_event(21, 7, "Customer Reached", "10:00"), []),
+    22: (campaign_event(22, 7, "Explored Product", "09:00"), ["stages_in_order"]),        # before its reach
+    23: (campaign_event(23, 8, "Customer Reached", "08:00"), []),
+    24: (campaign_event(24, 8, "Customer Reached", "09:00"), ["stage_not_repeated"]),
+    25: (campaign_event(25, 10, "Customer Reached", "08:00", channel="Pigeon"), ["campaign_channel_allowed"]),
+    26: (campaign_event(26, 10, "Explored Product", "10:00"), ["stages_in_order"]),       # its reach is rejected
+    27: (campaign_event(27, 11, "Explored Product", "10:00"), ["stages_in_order"]),       # its reach lands late
+    28: (campaign_event(28, 999, "Customer Reached", "08:00"), ["cust_id_known"]),
+    29: (campaign_event(29, 4, "Customer Reached", "08:00", product_id="PRD0099"), ["product_id_known"]),
+    30: (campaign_event(30, 5, "Approved", "08:00"), ["stage_allowed"]),
+    31: (campaign_event(31, 13, "Customer Reached", "08:00", stage_ts="2026-01-04 23:00:00"),
+         ["stage_ts_within_logical_day"]),
+    32: (campaign_event(32, 14, "Customer Reached", "08:00", event_id=None), ["event_id_format"]),
+    33: (campaign_event(33, 15, "Customer Reached", "08:00", stage_ts="noon"),
+         ["stage_ts_is_timestamp", "stage_ts_required"]),
+}
+# DAY2's own events, and the late delivery of DAY1's file with one more event (customer 11's reach)
+CAMPAIGN_EVENTS_DAY2: dict[int, tuple[dict, list[str]]] = {
+    1: (campaign_event(1, 9, "Started to Apply", "10:00", day=DAY2), []),               # continues day 1
+    2: (campaign_event(2, 8, "Customer Reached", "10:00", day=DAY2), ["stage_not_repeated"]),
+    3: (campaign_event(3, 3, "Explored Product", "11:00", day=DAY2), []),
+}
+LATE_DAY1_EVENT = (campaign_event(40, 11, "Customer Reached", "09:00"), [])
+
+
 def to_table(entity: str, rows: list[dict]) -> pa.Table:
     names = ENTITIES[entity].column_names
     return pa.table({n: pa.array([r.get(n) for r in rows], pa.string()) for n in names})
@@ -167,8 +215,12 @@ def land_day1(lander: Lander) -> None:
     land(lander, "products", DAY1, products_day1())
     land(lander, "accounts", DAY1, accounts_day1())
     land(lander, "transactions", DAY1, transactions_day(DAY1))
+    land(lander, "campaign_events", DAY1, [row for row, _ in CAMPAIGN_EVENTS_DAY1.values()])
 
 
 def land_day2(lander: Lander) -> None:
     land(lander, "customer_updates", DAY2, customer_updates_day2())
     land(lander, "transactions", DAY2, transactions_day(DAY2, n=50))
+    land(lander, "campaign_events", DAY2, [row for row, _ in CAMPAIGN_EVENTS_DAY2.values()])
+    # the source re-delivers day 1's events with one it had missed: the journey it completes is re-checked
+    land(lander, "campaign_events", DAY1, [row for row, _ in CAMPAIGN_EVENTS_DAY1.values()] + [LATE_DAY1_EVENT[0]])

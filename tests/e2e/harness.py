@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +16,22 @@ PYTHON = ROOT / ".venv" / "bin" / "python"
 if not PYTHON.exists():  # e.g. a venv elsewhere: the interpreter running the tests
     PYTHON = Path(sys.executable)
 BIN = PYTHON.parent
+# Debian's chromium, driven by playwright (its own browser download needs a host this workplace cannot reach)
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+
+def chromium() -> str | None:
+    for candidate in ("/usr/lib/chromium/chromium", shutil.which("chromium") or ""):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def isolated_env(tmp: Path, connection_string: str | None = None) -> dict[str, str]:
@@ -24,6 +42,7 @@ def isolated_env(tmp: Path, connection_string: str | None = None) -> dict[str, s
         "FSDP_DUCKDB_PATH": str(tmp / "warehouse" / "fsdp.duckdb"),
         "FSDP_DBT_DOCS_DIR": str(tmp / "dbt_docs"),
         "FSDP_REPORTS_DIR": str(tmp / "reports"),
+        "FSDP_SERVING_DIR": str(tmp / "serving"),
         "FSDP_DBT_TARGET_DIR": str(tmp / "dbt_target"),
     })
     if connection_string:

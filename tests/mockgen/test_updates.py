@@ -28,11 +28,11 @@ def by_id(table) -> dict[str, dict]:
     return {r["cust_id"]: r for r in table.to_pylist()}
 
 
-def test_first_daily_run_is_the_initial_load_and_later_days_land_updates_and_transactions(lander):
+def test_first_daily_run_is_the_initial_load_and_later_days_land_updates_transactions_and_campaign_events(lander):
     summary = daily(lander, D1, seed=3, update_fraction=0.05)
-    assert set(summary.landed) == {"customer_updates", "transactions"}
+    assert set(summary.landed) == {"customer_updates", "transactions", "campaign_events"}
     assert summary.landed["customer_updates"].rows == 100
-    assert summary.landed["transactions"].rows > 0
+    assert summary.landed["transactions"].rows > 0 and summary.landed["campaign_events"].rows > 0
 
 
 def test_batch_updates_are_new_versions_with_a_later_modified_at_inside_the_day(lander):

@@ -1,5 +1,5 @@
-"""Unit tests of the pipeline's pure functions: the run summary, the check counts, the failure
-line, the retry policy of blob I/O and the embedded Airflow environment."""
+"""Unit tests of the pipeline's pure functions: the per-entity counts, the failure line, the retry
+policy of blob I/O and the embedded Airflow environment."""
 from __future__ import annotations
 
 import json
@@ -11,14 +11,6 @@ import pytest
 
 from include.blob_storage import StorageUnavailable
 from include.pipeline import callbacks, embedded, landing, summary
-
-
-def test_check_counts_groups_dbt_test_tasks_and_the_publication_by_state():
-    tasks = {"dbt.stg_a.run": "success", "dbt.stg_a.test": "success", "dbt.b.test": "failed",
-             "dbt.reconciles_with_quarantine_x_test": "success", "publish_data_product": "upstream_failed",
-             "land_mock_data": "success"}
-    assert summary.check_counts(tasks) == {
-        "dbt tests": {"success": 2, "failed": 1}, "product publication": {"upstream_failed": 1}}
 
 
 def test_entity_counts_split_new_raw_rows_into_accepted_and_rejected_for_the_day():
@@ -36,18 +28,15 @@ def test_entity_counts_split_new_raw_rows_into_accepted_and_rejected_for_the_day
     assert counts["transactions"] == {"landed": None, "raw": None, "accepted": None, "rejected": None}
 
 
-def test_format_summary_names_the_state_failed_tasks_entities_checks_and_paths():
-    text = summary.format_summary({
-        "logical_date": "2026-01-02", "duckdb": "/x/fsdp.duckdb", "dbt_docs": "/x/docs/index.html",
-        "run": {"run_id": "manual__1", "state": "failed",
-                "tasks": {"dbt.a.run": "failed", "dbt.b.run": "upstream_failed"}},
-        "entities": {"customers": {"landed": 1200, "raw": 1200, "accepted": 1100, "rejected": 100}},
-        "checks": {"dbt tests": {"success": 3}}, "product_tables": {"fs_accelerator.customer_overview_dp": 1100},
-        "report": None})
-    assert text.splitlines()[0].startswith("fsdp_daily 2026-01-02: FAILED")
-    assert "failed tasks: dbt.a.run" in text and "1 downstream tasks did not run" in text
-    assert "customers" in text and "1,100" in text and "checks, dbt tests: 3 success" in text
-    assert "/x/fsdp.duckdb" in text and "/x/docs/index.html" in text
+def test_an_empty_campaign_table_does_not_stop_the_publication_but_an_empty_product_table_does():
+    from include.pipeline import product
+
+    # Regression: a small customer base can go a day without campaign events (and starts without any)
+    counts = {t.relation: 5 for t in product.PRODUCT_TABLES}
+    assert product.problems({**counts, "fs_accelerator.campaign_event_dp": 0}) == []
+    assert product.problems({**counts, "fs_accelerator.transaction_dp": 0}) == ["fs_accelerator.transaction_dp is empty"]
+    assert product.problems({**counts, "fs_accelerator.campaign_event_dp": None}) == [
+        "fs_accelerator.campaign_event_dp is missing"]
 
 
 def test_failure_summary_is_one_line_naming_dag_run_task_try_and_reason():
@@ -69,7 +58,7 @@ def test_failure_callback_never_raises_on_a_minimal_context(caplog):
 
 
 def test_storage_errors_are_retried_and_bugs_fail_at_once():
-    from airflow.exceptions import AirflowFailException
+    from airflow.sdk.exceptions import AirflowFailException
 
     with pytest.raises(StorageUnavailable):
         with landing.retry_only_storage_errors():

@@ -25,7 +25,7 @@ def test_clean_fixture_passes_every_check(clean_db, tmp_path):
     assert {c.outcome for c in result.checks} == {"pass"}
     # every product table is checked, with its own file's checks, and the landing ledger
     assert {c.dataset for c in result.checks} == {"customer_overview_dp", "product_dp", "account_dp", "transaction_dp",
-                                                  "landing_ledger"}
+                                                  "campaign_event_dp", "landing_ledger"}
     assert result.summary().startswith("quality gate PASSED for 2026-01-05")
 
 
@@ -43,6 +43,9 @@ PLANTED_FAULTS = {
         # the seed generator's spelling, which staging must have mapped to Semi-Urban
         ["update customer_overview_dp set cust_segment = 'Semi' where cust_id = '1000000002'"],
         "customer_overview_dp.cust_segment_allowed"),
+    "campaign stage without the stage before it": (
+        ["delete from campaign_event_dp where cust_id = '1000000003' and stage = 'Explored Product'"],
+        "campaign_event_dp.stages_in_order"),
     "transaction with an unknown account": (
         ["insert into transaction_dp select * replace ('T202601059999999999' as txn_id, '999999999999' as account_id) "
          "from transaction_dp limit 1"],

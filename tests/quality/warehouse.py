@@ -1,4 +1,4 @@
-"""A small, clean warehouse shaped like the dbt output (schema fs_accelerator: the four product
+"""A small, clean warehouse shaped like the dbt output (schema fs_accelerator: the five product
 tables with dbt's column names and types, plus the raw and quarantine tables the rejected-share
 checks read), built with SQL in a temporary DuckDB file: deterministic and fast, no dbt run.
 
@@ -133,9 +133,36 @@ from (select account_id, cast(row_number() over (order by account_id, t) as inte
       from fs_accelerator.account_dp, (select cast(range as integer) as t from range({TXNS_PER_ACCOUNT})))
 """
 
+STAGES = ["Customer Reached", "Explored Product", "Started to Apply", "Engagement", "Completed Application", "KYC",
+          "Onboarded"]
+
+# every Personal customer's journey in the month's campaign: the first (i % 7 + 1) stages, an hour apart
+CAMPAIGN_EVENT_SQL = f"""
+create table fs_accelerator.campaign_event_dp as
+select
+    'E{DAY.strftime('%Y%m%d')}' || lpad(cast(row_number() over (order by i, k) as varchar), 10, '0') as event_id,
+    cast(1000000000 + i as varchar) as cust_id,
+    'XSELL-CC-{DAY.strftime('%Y-%m')}' as campaign_id,
+    'Credit card cross-sell {DAY.strftime('%B %Y')}' as campaign_name,
+    'PRD0001' as product_id,
+    {_pick(STAGES, 'k')} as stage,
+    cast(k + 1 as integer) as stage_order,
+    timestamp '{DAY.isoformat()} 08:00:00' + to_hours(k) as stage_ts,
+    date '{DAY.isoformat()}' as stage_date,
+    {_pick(['Email', 'SMS', 'Mobile App', 'Web', 'Branch', 'Call Centre'], 'i + k')} as campaign_channel,
+    'campaign_events/dt={DAY.isoformat()}/part-00000.csv' as _source_file,
+    date '{DAY.isoformat()}' as _landed_date,
+    timestamp '{DAY.isoformat()} 23:00:00' as _ingested_at,
+    timestamp '{DAY.isoformat()} 23:00:00' as _validated_at,
+    'fixture' as _published_run_id
+from (select cast(range as integer) as i from range({CUSTOMERS})),
+     (select cast(range as integer) as k from range(7))
+where {PERSONAL} and k <= i % 7
+"""
+
 # raw and quarantine: only the columns the rejected-share checks read (dbt's have more)
 ENTITIES = {"customer_overview": "customer_overview_dp", "product": "product_dp", "account": "account_dp",
-            "transaction": "transaction_dp"}
+            "transaction": "transaction_dp", "campaign_event": "campaign_event_dp"}
 
 
 def build(path: Path, rejected: dict[str, int] | None = None, refused_files: int = 0) -> Path:
@@ -148,6 +175,7 @@ def build(path: Path, rejected: dict[str, int] | None = None, refused_files: int
         con.execute(PRODUCT_SQL)
         con.execute(ACCOUNT_SQL)
         con.execute(TRANSACTION_SQL)
+        con.execute(CAMPAIGN_EVENT_SQL)
         for entity, product in ENTITIES.items():
             bad = (rejected or {}).get(entity, 0)
             con.execute(f"""create table fs_accelerator.{entity}_raw as
@@ -184,7 +212,7 @@ def columns_of(table: str) -> list[tuple[str, str]]:
     con = duckdb.connect()
     try:
         con.execute("create schema fs_accelerator")
-        for sql in (CUSTOMER_SQL, PRODUCT_SQL, ACCOUNT_SQL, TRANSACTION_SQL):
+        for sql in (CUSTOMER_SQL, PRODUCT_SQL, ACCOUNT_SQL, TRANSACTION_SQL, CAMPAIGN_EVENT_SQL):
             con.execute(sql)
         return con.execute("select column_name, data_type from information_schema.columns "
                            "where table_schema = 'fs_accelerator' and table_name = ? order by ordinal_position",

@@ -17,8 +17,8 @@
 
 {#
     Spellings that staging maps to an allowed value (lower-cased key).
-    SEED_NOTES 2: the seed generator writes 'Semi', its filter and dashboards say 'Semi-Urban'.
-    SEED_NOTES 3: the generator writes 'I Prefer not to say', the filter expects 'I prefer not to say'
+    D2: the seed generator writes 'Semi', its filter and dashboards say 'Semi-Urban'.
+    D3: the generator writes 'I Prefer not to say', the filter expects 'I prefer not to say'
     (no alias needed: the case-insensitive match maps it to the allowed spelling).
 #}
 {% macro value_aliases(column) -%}

@@ -122,6 +122,16 @@
                 {'name': 'txn_reason', 'contract_type': 'string', 'allowed_values': ['Exam', 'Food & Grocery', 'Travel', 'Ecom', 'Bills & Utilities', 'Health', 'Entertainment', 'Fuel', 'Salary', 'Refund', 'Transfer']},
                 {'name': 'merchant_name', 'contract_type': 'string'},
                 {'name': 'txn_status', 'contract_type': 'string', 'allowed_values': ['Success', 'Failed', 'Reversed']}
+            ]},
+        'campaign_events': {'key': ['event_id'], 'version_column': none, 'columns': [
+                {'name': 'event_id', 'contract_type': 'string', 'identifier': true},
+                {'name': 'cust_id', 'contract_type': 'string', 'identifier': true},
+                {'name': 'campaign_id', 'contract_type': 'string'},
+                {'name': 'campaign_name', 'contract_type': 'string'},
+                {'name': 'product_id', 'contract_type': 'string', 'identifier': true},
+                {'name': 'stage', 'contract_type': 'string', 'allowed_values': ['Customer Reached', 'Explored Product', 'Started to Apply', 'Engagement', 'Completed Application', 'KYC', 'Onboarded']},
+                {'name': 'stage_ts', 'contract_type': 'timestamp', 'within_logical_day': true},
+                {'name': 'channel', 'contract_type': 'string', 'allowed_values': ['Email', 'SMS', 'Mobile App', 'Web', 'Branch', 'Call Centre'], 'staged_as': 'campaign_channel'}
             ]}
     }
 }) }}

@@ -2,13 +2,13 @@
     The seed's cleansing SQL (steps/customer-overview.sql) as named rules; a rule fails when its
     condition is false or null, as in the seed's WHERE clause (so LENGTH(x) <= n also requires x).
     Decisions (the model's docs say more):
-    * SEED_NOTES 1: the seed's `... AND LENGTH(COALESCE(cust_middle_name, '')) <= 35 or
+    * D1: the seed's `... AND LENGTH(COALESCE(cust_middle_name, '')) <= 35 or
       cust_middle_name is null AND ...` skips every condition after the `or`; the intent
       "middle name is null or valid" is rule cust_middle_name_valid, inside one AND chain.
-    * SEED_NOTES 4: rules depend on customer_type. Personal customers need title, gender, marital
+    * D4: rules depend on customer_type. Personal customers need title, gender, marital
       status, first name, minor/senior flags, occupation and date of birth; Corporate and Merchant
       customers have none of them (cust_dob, when present, is their date of incorporation).
-    * SEED_NOTES 6: LENGTH(cibil_score) = 3 relied on Spark's implicit int-to-string cast; with an
+    * D6: LENGTH(cibil_score) = 3 relied on Spark's implicit int-to-string cast; with an
       integer score, BETWEEN 300 AND 900 implies three digits. cust_id keeps the seed's regexp.
     Incremental: each run checks the versions ingested since the last run (the rules depend on the
     row alone, so a checked version never needs re-checking).

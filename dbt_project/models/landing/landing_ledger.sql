@@ -14,5 +14,6 @@
 -- depends_on: {{ ref('product_raw') }}
 -- depends_on: {{ ref('account_raw') }}
 -- depends_on: {{ ref('transaction_raw') }}
+-- depends_on: {{ ref('campaign_event_raw') }}
 
 {{ landing_ledger() }}

@@ -1,6 +1,7 @@
 """Fixtures of the SDK-side tests (run in .venv-catalog): one full push against the recorder."""
 from __future__ import annotations
 
+import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,9 +45,17 @@ def push(url: str, plan: CatalogPlan, artifacts: Path) -> PushResult:
                          airflow_url="http://airflow.test:8080", duckdb_path="/data/fsdp.duckdb").run()
 
 
+FRESHNESS = {"logical_date": "2026-01-05", "as_of": "2026-01-05T06:00:00Z", "sources": [
+    {"source": "landing", "table": "customers", "status": "pass", "age_hours": 2.5, "criteria": "1 day / 3 day"},
+    {"source": "landing", "table": "transactions", "status": "warn", "age_hours": 30.0, "criteria": "1 day / 3 day"}]}
+
+
 def make_plan(artifacts: Path) -> CatalogPlan:
     t = artifacts / "target"
-    return build_plan(t / "manifest.json", t / "catalog.json", artifacts / "soda")
+    freshness = artifacts / "freshness.json"
+    freshness.write_text(json.dumps(FRESHNESS))
+    return build_plan(t / "manifest.json", t / "catalog.json", artifacts / "soda", api_path=artifacts / "data_api.json",
+                      freshness_path=freshness)
 
 
 @pytest.fixture(scope="module")

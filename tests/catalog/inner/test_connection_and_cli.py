@@ -63,7 +63,7 @@ def test_without_a_server_the_step_says_so_in_one_line_and_writes_what_it_would_
     assert recording["requests"][0]["path"] == "/api/v1/system/version"
     tables = [r["body"]["name"] for r in recording["requests"] if r["method"] == "PUT" and r["path"] == "/api/v1/tables"]
     assert "customer_overview_dp" in tables
-    assert recording["summary"]["tables"] == 15
+    assert recording["summary"]["tables"] == 19
 
 
 def test_a_configured_but_unreachable_server_fails_the_step_with_a_clear_message(
@@ -94,7 +94,7 @@ def test_a_bot_not_allowed_to_create_the_owner_team_still_catalogs_everything_wi
     with serve(FakeOpenMetadata(forbidden={"teams"})) as (url, fake):
         result = CatalogPusher(connect(url, unsigned_jwt(), retries=1), make_plan(catalog_artifacts)).run()
     assert "cannot create team fs-domain-team" in capsys.readouterr().err
-    assert result.counts["tables"] == 15 and "teams" not in result.counts
+    assert result.counts["tables"] == 19 and "teams" not in result.counts
     assert all("owners" not in r.body for r in fake.requests if r.method == "PUT" and r.path == "tables")
 
 

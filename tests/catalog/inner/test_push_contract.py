@@ -11,7 +11,7 @@ from include.catalog.recorder import body_model
 from .conftest import DAG_TASKS
 
 SERVICE = "fsdp-warehouse"
-PRODUCT_TABLES = ["customer_overview_dp", "product_dp", "account_dp", "transaction_dp"]
+PRODUCT_TABLES = ["customer_overview_dp", "product_dp", "account_dp", "transaction_dp", "campaign_event_dp"]
 
 
 def fqn(schema: str, table: str) -> str:
@@ -59,7 +59,8 @@ def test_warehouse_is_a_custom_database_service_with_a_connection_config(pushed)
     assert svc["connection"]["config"]["type"] == "CustomDatabase"
     assert svc["connection"]["config"]["connectionOptions"] == {"engine": "duckdb", "path": "/data/fsdp.duckdb"}
     assert [b["name"] for b in bodies(pushed.fake, "PUT", "databases")] == ["fsdp"]
-    assert {b["name"] for b in bodies(pushed.fake, "PUT", "databaseSchemas")} == {"fs_accelerator", "landing", "main"}
+    assert {b["name"] for b in bodies(pushed.fake, "PUT", "databaseSchemas")} == {"fs_accelerator", "landing", "main",
+                                                                                "marketplace"}
 
 
 def test_every_dbt_table_and_column_is_cataloged_with_types_and_descriptions(pushed, catalog_artifacts):
@@ -69,7 +70,7 @@ def test_every_dbt_table_and_column_is_cataloged_with_types_and_descriptions(pus
     manifest = json.loads((catalog_artifacts / "target" / "manifest.json").read_text())
     expected = {**catalog["nodes"], **catalog["sources"]}
     sent = {(b["databaseSchema"], b["name"]): b for b in bodies(pushed.fake, "PUT", "tables")}
-    assert len(sent) == len(expected) == 15
+    assert len(sent) == len(expected) == 19
     for node in expected.values():
         meta = node["metadata"]
         body = sent[(f"{SERVICE}.fsdp.{meta['schema']}", meta["name"])]
@@ -166,7 +167,8 @@ def test_data_product_is_registered_in_its_domain_with_outputs_as_assets(pushed)
     assert linked("assets") == outputs
     assert linked("outputPorts") == outputs
     assert linked("inputPorts") == {fqn("landing", t) for t in
-                                    ("customers", "customer_updates", "products", "accounts", "transactions")}
+                                    ("customers", "customer_updates", "products", "accounts", "transactions",
+                                     "campaign_events")}
 
 
 def test_soda_checks_become_test_cases_with_results_in_suites(pushed):
@@ -186,7 +188,9 @@ def test_soda_checks_become_test_cases_with_results_in_suites(pushed):
                        "email_addr_not_null": ("Failed", 1767571200000),
                        "row_count > 0": ("Success", 1767484800000)}
     executable = bodies(fake, "PUT", "dataQuality/testSuites/executable")
-    assert {b["basicEntityReference"] for b in executable} == {table, fqn("fs_accelerator", "product_dp")}
+    # one executable suite per checked table: the Soda-checked ones, and the sources with a freshness result
+    assert {b["basicEntityReference"] for b in executable} == {
+        table, fqn("fs_accelerator", "product_dp"), fqn("landing", "customers"), fqn("landing", "transactions")}
     logical = fake.get("dataQuality/testSuites", "customer-overview-dp-soda")
     soda_ids = {d["id"] for f, d in fake.entities["dataQuality/testCases"].items()
                 if f.split(".")[-1].startswith("soda_")}
@@ -194,6 +198,22 @@ def test_soda_checks_become_test_cases_with_results_in_suites(pushed):
     defs = {b["name"]: b for b in bodies(fake, "PUT", "dataQuality/testDefinitions")}
     assert defs["sodaTableCheck"]["testPlatforms"] == ["Soda"]
     assert defs["sodaColumnCheck"]["entityType"] == "COLUMN"
+
+
+def test_source_freshness_becomes_a_dbt_test_case_per_source_table_with_its_result(pushed):
+    fake = pushed.fake
+    cases = {b["name"]: b for b in bodies(fake, "PUT", "dataQuality/testCases") if b["name"].startswith("dbt_freshness_")}
+    assert set(cases) == {"dbt_freshness_landing_customers", "dbt_freshness_landing_transactions"}
+    assert all(c["testDefinition"] == "dbtSourceFreshness" for c in cases.values())
+    assert all(c["entityLink"].startswith("<#E::table::") and ".landing." in c["entityLink"] for c in cases.values())
+    statuses = {}
+    for name in cases:
+        case_fqn = next(f for f in fake.entities["dataQuality/testCases"] if f.endswith("." + name))
+        (result,) = fake.results[case_fqn].values()
+        statuses[name] = result["testCaseStatus"]
+    assert statuses == {"dbt_freshness_landing_customers": "Success", "dbt_freshness_landing_transactions": "Success"}
+    defs = {b["name"]: b for b in bodies(fake, "PUT", "dataQuality/testDefinitions")}
+    assert defs["dbtSourceFreshness"]["testPlatforms"] == ["dbt"] and defs["dbtSourceFreshness"]["entityType"] == "TABLE"
 
 
 def test_quality_profiles_become_table_profiles(pushed):
@@ -210,7 +230,7 @@ def test_quality_profiles_become_table_profiles(pushed):
 def test_dbt_ingestion_ran_through_the_sdk_workflow_on_the_local_artifacts(pushed):
     # the dbt source attaches each model's dbt data model (SQL, upstream, description) to its table
     models = [r.path for r in pushed.fake.requests if r.method == "PUT" and r.path.endswith("/dataModel")]
-    assert len(models) == 15
+    assert len(models) == 19
     dp = pushed.fake.get("tables", fqn("fs_accelerator", "customer_overview_dp"))
     assert dp["dataModel"]["modelType"] == "DBT"
     assert "stg_landing__customers" in dp["dataModel"]["sql"]
@@ -218,6 +238,42 @@ def test_dbt_ingestion_ran_through_the_sdk_workflow_on_the_local_artifacts(pushe
     dbt_cases = [f for f in pushed.fake.results if f.endswith(("not_null_customer_overview_dp_cust_id",
                                                                "unique_customer_overview_dp_cust_id"))]
     assert len(dbt_cases) == 2
+
+
+def test_every_metricflow_metric_is_a_metric_entity_with_its_definition(pushed, catalog_artifacts):
+    import json
+
+    manifest = json.loads((catalog_artifacts / "target" / "manifest.json").read_text())
+    sent = {b["name"]: b for b in bodies(pushed.fake, "PUT", "metrics")}     # validated as CreateMetricRequest
+    assert set(sent) == {m["name"] for m in manifest["metrics"].values()} == {
+        "transaction_amount", "transaction_count", "average_ticket"}
+    for m in manifest["metrics"].values():
+        body = sent[m["name"]]
+        assert (body["displayName"], body["description"]) == (m["label"], m["description"])
+    assert sent["average_ticket"]["metricType"] == "RATIO"
+    assert sent["average_ticket"]["metricExpression"] == {"language": "SQL",
+                                                          "code": "transaction_amount / transaction_count"}
+    assert ("txn_amount_total", "sum") in {(x["name"], x["aggregation"]) for x in sent["transaction_amount"]["measures"]}
+    assert sorted(sent["average_ticket"]["relatedMetrics"]) == ["transaction_amount", "transaction_count"]
+
+
+def test_every_metric_is_linked_to_the_tables_it_is_computed_on(pushed):
+    fake = pushed.fake
+    table = fake.get("tables", fqn("fs_accelerator", "transaction_dp"))
+    for name in ("transaction_amount", "transaction_count", "average_ticket"):
+        metric = fake.get("metrics", name)
+        # the first-class link (this step's JSON Patch) ...
+        assert [a["id"] for a in metric["assets"]] == [table["id"]]
+        # ... and the lineage edge table -> metric (the dbt ingestion's)
+        assert (table["id"], metric["id"]) in fake.lineage
+        assert fake.lineage[(table["id"], metric["id"])]["toEntity"]["type"] == "metric"
+    assert pushed.result.counts["metrics"] == 3 and pushed.result.counts["metric_assets"] == 3
+    # a ratio is also downstream of the metrics it divides
+    ids = {n: fake.get("metrics", n)["id"] for n in ("transaction_amount", "transaction_count", "average_ticket")}
+    assert {(ids["transaction_amount"], ids["average_ticket"]), (ids["transaction_count"], ids["average_ticket"])} \
+        <= set(fake.lineage)
+    patches = [r for r in fake.requests if r.method == "PATCH" and r.path.startswith("metrics/")]
+    assert patches and all(p.status == 200 for p in patches)
 
 
 def test_a_rerun_updates_and_never_duplicates(pushed):
@@ -243,3 +299,65 @@ def test_test_case_names_are_stable_across_runs():
         "soda_customer_overview_dp_duplicate_count_cust_id_0"
     assert check_case_name("customer_overview_dp", "city", "missing_count = 0") == \
         "soda_customer_overview_dp_city_missing_count_0"
+
+
+def test_the_data_api_is_an_api_service_with_collections_endpoints_schemas_and_lineage(pushed):
+    (svc,) = bodies(pushed.fake, "PUT", "services/apiServices")[-1:]
+    assert svc["name"] == "fsdp-data-api" and svc["serviceType"] == "Rest"
+    assert svc["connection"]["config"]["openAPISchemaConnection"]["openAPISchemaURL"].endswith("/openapi.json")
+    collections = {b["name"]: b for b in bodies(pushed.fake, "PUT", "apiCollections")}
+    assert set(collections) == {"market-place-v2", "apis-from-files"}
+    endpoints = {b["name"]: b for b in bodies(pushed.fake, "PUT", "apiEndpoints")}
+    assert {"load", "meta", "sql", "graphql", "debit-credit-ratio"} <= set(endpoints)
+    ratio = endpoints["debit-credit-ratio"]
+    assert ratio["requestMethod"] == "GET" and ratio["endpointURL"].endswith("/debit_credit_ratio_api")
+    assert ratio["apiCollection"] == "fsdp-data-api.apis-from-files"
+    assert [f["name"] for f in ratio["requestSchema"]["schemaFields"]] == ["zone", "channel"]
+    row = ratio["responseSchema"]["schemaFields"][0]["children"][0]["children"]
+    assert {f["name"]: f["dataType"] for f in row}["transactions.debit_to_credit_ratio"] == "DOUBLE"
+    assert "Metrics: debit_to_credit_ratio" in ratio["description"]
+    # lineage: every table an endpoint reads -> the endpoint
+    # one edge per (from, to): other tests of this module push the same plan again
+    edges = list({(b["edge"]["fromEntity"]["id"], b["edge"]["toEntity"]["id"]): b["edge"]
+                  for b in bodies(pushed.fake, "PUT", "lineage") if b["edge"]["toEntity"]["type"] == "apiEndpoint"}.values())
+    table_edges = [e for e in edges if e["fromEntity"]["type"] == "table"]
+    assert len(table_edges) == 2 * len(endpoints)
+    # metric -> endpoint for every metric an endpoint reads that the catalog holds
+    metrics = {m["name"] for m in pushed.fake.entities.get("metrics", {}).values()}
+    expected = sum(len(set(ep["reads"]["metrics"]) & metrics) for c in pushed.plan.api["collections"]
+                   for ep in c["endpoints"])
+    assert len(edges) - len(table_edges) == expected
+    ends = {(pushed.fake.by_id(e["fromEntity"]["id"])["name"], pushed.fake.by_id(e["toEntity"]["id"])["name"])
+            for e in edges}
+    assert ("transaction_dp", "debit-credit-ratio") in ends and ("customer_overview_dp", "load") in ends
+    if "debit_to_credit_ratio" in metrics:
+        assert ("debit_to_credit_ratio", "debit-credit-ratio") in ends
+    assert pushed.result.counts["api_endpoints"] == len(endpoints)
+
+
+def test_the_dashboards_are_a_superset_service_with_charts_dashboards_and_lineage_from_their_tables(pushed):
+    from include.dashboards.assets import load_assets
+
+    tree = load_assets()
+    (svc,) = bodies(pushed.fake, "PUT", "services/dashboardServices")[-1:]
+    assert svc["name"] == "fsdp-superset" and svc["serviceType"] == "Superset" and "connection" not in svc
+    dashboards = {b["name"]: b for b in bodies(pushed.fake, "PUT", "dashboards")}
+    assert set(dashboards) == {d["slug"] for d in tree.dashboards.values()}
+    charts = {b["name"]: b for b in bodies(pushed.fake, "PUT", "charts")}
+    assert set(charts) == set(tree.charts)
+    for dash in tree.dashboards.values():
+        body = dashboards[dash["slug"]]
+        assert body["displayName"] == dash["dashboard_title"]
+        assert body["sourceUrl"].endswith(f"/superset/dashboard/{dash['slug']}/")
+        assert body["charts"] == [f"fsdp-superset.{c['uuid']}" for c in tree.dashboard_charts(dash["uuid"])]
+    types = {tree.charts[name]["viz_type"]: b["chartType"] for name, b in charts.items()}
+    assert types["treemap_v2"] == "Other" and types["sankey_v2"] == "SanKey" and types["pie"] == "Pie"
+    assert types["echarts_timeseries_bar"] == "Bar" and types["pivot_table_v2"] == "Table"
+    # lineage: every cataloged table a dashboard's datasets read -> the dashboard
+    edges = [b["edge"] for b in bodies(pushed.fake, "PUT", "lineage") if b["edge"]["toEntity"]["type"] == "dashboard"]
+    ends = {(pushed.fake.by_id(e["fromEntity"]["id"])["name"], pushed.fake.by_id(e["toEntity"]["id"])["name"])
+            for e in edges}
+    assert {("account_dp", "lead-generation"), ("product_dp", "lead-generation")} <= ends
+    assert all(e["lineageDetails"]["source"] == "DashboardLineage" for e in edges)
+    assert pushed.result.counts["dashboards"] == len(tree.dashboards)
+    assert pushed.result.counts["charts"] == len(tree.charts)
