@@ -293,7 +293,7 @@ def test_dbt_unit_tests_pass(pipeline):
     warehouse, _ = pipeline
     warehouse.dbt("test", "--select", "test_type:unit")
     results = warehouse.run_results()["results"]
-    assert len(results) == 9 and all(r["status"] == "pass" for r in results)
+    assert len(results) == 11 and all(r["status"] == "pass" for r in results), [(r["unique_id"], r["status"]) for r in results]
 
 
 def test_dbt_docs_generate_writes_the_catalog(pipeline):

@@ -1,5 +1,5 @@
 """The landing ledger's inspection of one file (include/ledger), for every class of malformed file
-the catalogue generates, for every entity of the contract: the outcome, the refusal reason, a
+the catalogue generates, for every entity of the contract (campaign events included): the outcome, the refusal reason, a
 detail a person can act on, the rows counted, and an accepted file's spooled rows by name."""
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ VALID = {
     "products": [fixtures.product(i) for i in range(1, 6)],
     "accounts": [fixtures.account(i, cust=i, prod=1) for i in range(1, 6)],
     "transactions": [fixtures.transaction(i, acct=1) for i in range(1, 6)],
+    "campaign_events": [fixtures.campaign_event(i, i, "Customer Reached", "08:00") for i in range(1, 6)],
 }
 CASES = [(entity, f) for entity in ENTITIES for f in badfiles.catalogue(entity, DAY, VALID[entity])]
 

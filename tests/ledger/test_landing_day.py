@@ -1,7 +1,8 @@
 """A landing day with good and bad files together, built by real dbt on a real DuckDB file from a
 real Azurite: every malformed file of the catalogue (tests/ledger/badfiles.py) for customers and
-transactions, files of value problems (strict types, offsets, control characters, versions after
-their day, txn_ts outside its day, unknown zones, conflicting versions, exact copies), and a later
+transactions, files of value problems for customers, transactions and campaign events (strict types,
+offsets, control characters, versions after their day, event times outside their day, unknown
+zones, conflicting versions, exact copies), and a later
 date already landed. Proves: the good rows are served, every bad file and row is accounted for with
 its reason, no value is served changed, a run builds only its own date, and a backfill in order
 gives the warehouse the days gave one by one."""
@@ -21,7 +22,7 @@ from tests.ledger import badfiles
 pytestmark = [pytest.mark.azurite, pytest.mark.integration]
 
 DAY1, DAY2, DAY3 = fixtures.DAY1, fixtures.DAY2, date(2026, 1, 7)
-C, T = "customers", "transactions"
+C, T, E = "customers", "transactions", "campaign_events"
 
 
 def c(i, **kw):
@@ -66,6 +67,24 @@ TRANSACTION_VALUES = [
     (fixtures.transaction(5, acct=6, amount="1.00"), ["conflicting_version"]),  # in the good file too
     (fixtures.transaction(6, acct=7), "exact"),                   # an exact copy of a good row
 ]
+
+
+
+def e(i, cust, **kw):
+    return fixtures.campaign_event(i, cust, "Customer Reached", "08:00", **kw)
+
+
+# campaign events go through the same ledger and contract rules (declared in include/mockgen/schema.py)
+CAMPAIGN_VALUES = [
+    (e(500, 20, stage_ts="2026-01-05 09:00:00+05:30"), None),    # served as 03:30:00 UTC
+    (e(501, 21, stage_ts="2026-01-06 12:00:00"), ["stage_ts_within_logical_day"]),
+    (e(502, 22, campaign_name="Cross" + chr(0) + "sell"), ["campaign_name_no_control_characters"]),
+    (e(503, 23), None),
+    (e(503, 23, channel="Email"), ["conflicting_version"]),      # same event_id, other content
+    (e(504, 24), None),
+    (e(504, 24), "exact"),
+]
+VALUES = {C: CUSTOMER_VALUES, T: TRANSACTION_VALUES, E: CAMPAIGN_VALUES}
 GOOD = {C: f"{C}/dt={DAY1}/part-00000.csv", T: f"{T}/dt={DAY1}/part-00000.csv"}
 
 
@@ -84,6 +103,13 @@ def land_day1(lander: Lander) -> dict[str, list[badfiles.BadFile]]:
                                       badfiles.csv_bytes(names, table), "accepted", rows=len(table))
         catalogue[entity] = badfiles.catalogue(entity, DAY1, rows) + [value_file]
         badfiles.land(store, container, entity, DAY1, catalogue[entity], good=[(good_path, good_bytes, good_rows)])
+    names, table = badfiles.table_rows(E, [r for r, _ in CAMPAIGN_VALUES])
+    good_path = f"{E}/dt={DAY1}/part-00000.csv"
+    good_bytes = store.get(container, good_path)
+    badfiles.land(store, container, E, DAY1, [badfiles.BadFile("values", f"{E}/dt={DAY1}/part-00001.csv",
+                                                              badfiles.csv_bytes(names, table), "accepted",
+                                                              rows=len(table))],
+                  good=[(good_path, good_bytes, good_bytes.count(b"\n") - 1)])
     return catalogue
 
 
@@ -178,7 +204,8 @@ def test_every_landed_row_is_accounted_for_file_by_file(day):
             (outcome = 'accepted' and (rows <> new_rows + conflicting_rows + exact_duplicates or unaccounted_rows <> 0))
             or (outcome = 'refused' and refused_rows is distinct from rows))""")
     assert problems == []
-    for raw, entities in (("customer_overview_raw", "'customers', 'customer_updates'"), ("transaction_raw", "'transactions'")):
+    for raw, entities in (("customer_overview_raw", "'customers', 'customer_updates'"), ("transaction_raw", "'transactions'"),
+                          ("campaign_event_raw", "'campaign_events'")):
         in_raw = warehouse.query(f"select count(*) from fs_accelerator.{raw}")[0][0]
         counted = warehouse.query("select sum(new_rows + conflicting_rows) from fs_accelerator.landing_ledger "
                                   f"where outcome = 'accepted' and entity in ({entities})")[0][0]
@@ -191,14 +218,17 @@ def test_the_value_file_is_accounted_exact_copies_and_conflicts_included(day):
     assert (customers["rows"], customers["copies"], customers["conflicting"]) == (len(CUSTOMER_VALUES), 1, 2)
     transactions = ledger(warehouse, f"{T}/dt={DAY1}/part-00001.csv")
     assert (transactions["rows"], transactions["copies"], transactions["conflicting"]) == (len(TRANSACTION_VALUES), 1, 2)
+    events = ledger(warehouse, f"{E}/dt={DAY1}/part-00001.csv")
+    assert (events["rows"], events["copies"], events["conflicting"]) == (len(CAMPAIGN_VALUES), 1, 1)
 
 
 @pytest.mark.parametrize("entity, raw, rejected, key", [
     (C, "customer_overview_raw", "customer_overview_rejected", "cust_id"),
-    (T, "transaction_raw", "transaction_rejected", "txn_id")])
+    (T, "transaction_raw", "transaction_rejected", "txn_id"),
+    (E, "campaign_event_raw", "campaign_event_rejected", "event_id")])
 def test_each_value_problem_is_quarantined_with_its_named_rule(day, entity, raw, rejected, key):
     warehouse, _, _ = day
-    values = CUSTOMER_VALUES if entity == C else TRANSACTION_VALUES
+    values = VALUES[entity]
     path = f"abfs://{warehouse.landing_container}/{entity}/dt={DAY1}/part-00001.csv"
     quarantined = {}
     for row_number, failed in warehouse.query(
@@ -245,6 +275,8 @@ def test_no_value_is_served_changed(day):
         join fs_accelerator.transaction_raw raw on raw._record_id = dp.txn_id
         where cast(dp.amount as varchar) <> raw.amount and raw.amount not in ('100.120')""")
     assert changed == [(0,)]
+    assert warehouse.query("select cast(stage_ts as varchar) from fs_accelerator.campaign_event_dp "
+                           "where event_id = 'E202601050000000500'") == [("2026-01-05 03:30:00",)]
     assert warehouse.query("select count(*) from fs_accelerator.customer_overview_dp where zone not in "
                            "('North', 'South', 'East', 'West', 'Central', 'Overseas')") == [(0,)]
 

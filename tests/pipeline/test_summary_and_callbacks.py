@@ -109,23 +109,6 @@ def test_the_task_failure_callback_never_raises(caplog):
     assert caplog.text.count(callbacks.TASK_PREFIX) == 2
 
 
-def test_the_summary_lists_refused_files_and_the_accounting_of_every_row():
-    text = summary.format_summary({
-        "logical_date": "2026-01-02", "duckdb": "/x/fsdp.duckdb", "dbt_docs": "/x/docs/index.html",
-        "run": {"run_id": "manual__1", "state": "success", "tasks": {}},
-        "entities": {"transactions": {"files": 3, "landed": 1010, "refused_rows": 10, "exact_duplicates": 5,
-                                      "raw": 995, "accepted": 990, "rejected": 5, "unaccounted_rows": 0}},
-        "refused_files": [{"path": "transactions/dt=2026-01-02/x.csv", "entity": "transactions",
-                           "reason": "not_utf8", "detail": "byte 0xE9 at offset 6 (line 2) is not valid UTF-8",
-                           "rows": 10}],
-        "checks": {}, "product_tables": {}, "report": None})
-    row = next(x for x in text.splitlines() if x.strip().startswith("transactions"))
-    assert row.split() == ["transactions", "3", "1,010", "10", "5", "995", "990", "5"]
-    assert "refused files (1; the other files were built and served):" in text
-    assert "transactions/dt=2026-01-02/x.csv: not_utf8: byte 0xE9 at offset 6 (line 2) is not valid UTF-8 (10 rows)" in text
-    assert "UNACCOUNTED" not in text
-
-
 def test_entity_counts_take_landed_rows_from_the_ledger_not_the_manifest():
     # Regression: the summary printed the manifest's count as "landed"
     con = duckdb.connect()
