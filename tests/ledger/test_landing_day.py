@@ -103,13 +103,6 @@ def land_day1(lander: Lander) -> dict[str, list[badfiles.BadFile]]:
                                       badfiles.csv_bytes(names, table), "accepted", rows=len(table))
         catalogue[entity] = badfiles.catalogue(entity, DAY1, rows) + [value_file]
         badfiles.land(store, container, entity, DAY1, catalogue[entity], good=[(good_path, good_bytes, good_rows)])
-    names, table = badfiles.table_rows(E, [r for r, _ in CAMPAIGN_VALUES])
-    good_path = f"{E}/dt={DAY1}/part-00000.csv"
-    good_bytes = store.get(container, good_path)
-    badfiles.land(store, container, E, DAY1, [badfiles.BadFile("values", f"{E}/dt={DAY1}/part-00001.csv",
-                                                              badfiles.csv_bytes(names, table), "accepted",
-                                                              rows=len(table))],
-                  good=[(good_path, good_bytes, good_bytes.count(b"\n") - 1)])
     return catalogue
 
 
@@ -118,6 +111,15 @@ def land_day2(lander: Lander) -> None:
     # a day-1 transaction re-landed on day 2 with another amount
     rows = fixtures.transactions_day(DAY2, n=50) + [fixtures.transaction(7, acct=8, amount="7.77")]
     fixtures.land(lander, T, DAY2, rows)
+    # day 1's campaign events as re-landed (fixtures.land_day2), plus a file of value problems
+    store, container = lander.store, lander.landing
+    names, table = badfiles.table_rows(E, [r for r, _ in CAMPAIGN_VALUES])
+    good_path = f"{E}/dt={DAY1}/part-00000.csv"
+    good_bytes = store.get(container, good_path)
+    badfiles.land(store, container, E, DAY1, [badfiles.BadFile("values", f"{E}/dt={DAY1}/part-00001.csv",
+                                                              badfiles.csv_bytes(names, table), "accepted",
+                                                              rows=len(table))],
+                  good=[(good_path, good_bytes, good_bytes.count(b"\n") - 1)])
 
 
 def build(warehouse: Warehouse, day: date) -> None:
@@ -162,8 +164,9 @@ def ledger(warehouse, path):
 def test_a_day_with_bad_files_builds_and_every_data_test_passes(day):
     _, _, after_day1 = day
     statuses = {r["unique_id"]: r["status"] for r in after_day1["results"]["results"]}
-    assert statuses and all(s in ("success", "pass") for s in statuses.values()), \
-        {k: v for k, v in statuses.items() if v not in ("success", "pass")}
+    # no-op: exposures and saved queries (nothing to build)
+    assert statuses and all(s in ("success", "pass", "no-op") for s in statuses.values()), \
+        {k: v for k, v in statuses.items() if v not in ("success", "pass", "no-op")}
     assert any("accounts_for_every_landed_row" in k for k in statuses)
 
 
