@@ -117,21 +117,23 @@ def test_the_day_with_bad_files_succeeds_and_serves_the_good_rows(landing_day):
     assert served == accepted > 2500
 
 
-def test_every_refused_file_is_in_the_summary_with_its_reason(landing_day):
+def test_every_refused_file_is_in_the_printed_run_report_with_its_reason(landing_day):
     out = landing_day["proc"].stdout
     refused = [f for f in landing_day["files"] if f.outcome == "refused"]
-    assert f"refused files ({len(refused)};" in out
-    for f in refused:
-        line = next((x for x in out.splitlines() if x.strip().startswith(f.path + ":")), None)
-        assert line and f": {f.reason}: " in line, (f.kind, out[-3000:])
+    assert "landing ledger: WARN" in out and f"refused files ({len(refused)}):" in out
+    for f in refused:   # the landing section's table: path, reason, detail, rows
+        line = next((x for x in out.splitlines() if x.strip().startswith(f.path + "  ")), None)
+        assert line and f"  {f.reason}  " in line, (f.kind, out[-3000:])
 
 
 def test_the_run_report_and_the_ledger_hold_every_file_and_row(landing_day):
     env = landing_day["env"]
-    report = json.loads((Path(env["FSDP_REPORTS_DIR"]) / "runs" / f"{DAY}.json").read_text())
-    assert {f["path"]: f["reason"] for f in report["refused_files"]} == {
+    [path] = (Path(env["FSDP_REPORTS_DIR"]) / "runs" / DAY.isoformat()).glob("*.json")
+    sections = json.loads(path.read_text())["sections"]
+    assert {f["path"]: f["reason"] for f in sections["landing"]["refused_files"]} == {
         f.path: f.reason for f in landing_day["files"] if f.outcome == "refused"}
-    tx = report["entities"]["transactions"]
+    assert sections["landing"]["status"] == "warn"
+    tx = sections["entities"]["entities"]["transactions"]
     assert tx["landed"] == tx["refused_rows"] + tx["exact_duplicates"] + tx["raw"]
     assert tx["raw"] == tx["accepted"] + tx["rejected"] and tx["unaccounted_rows"] == 0
     # a later date already landed is not built by this day's run
@@ -151,7 +153,7 @@ def test_bad_values_are_quarantined_with_their_rules_and_the_conflict_names_its_
 
 def test_refused_files_warn_in_the_quality_gate(landing_day):
     out = landing_day["proc"].stdout
-    assert "landing_ledger.refused_files" in out.split("checks, soda quality gate:")[1]
+    assert "landing_ledger.refused_files" in out.split("quality gate: WARN")[1].splitlines()[0]
 
 
 def test_the_ledger_and_its_refused_files_check_reach_the_catalog(landing_day):
