@@ -42,14 +42,16 @@ def entity_rows(con, day: date) -> dict[str, dict]:
 
 def refused_files(con, day: date) -> list[dict]:
     """Files refused for ``day``: those of its dt= folder, and files outside any date folder that
-    its run registered; path, entity, reason, detail, rows."""
+    its run registered; path, entity, reason, detail, rows, landed_date (None outside a date folder)."""
     if not exists(con):
         return []
     rows = con.execute(f"""
-        select path, entity, refusal_reason, refusal_detail, rows
+        select path, entity, refusal_reason, refusal_detail, rows, landed_date
         from {LEDGER}
         where outcome = 'refused'
           and (landed_date = ? or (landed_date is null and registered_for_date = ?))
         order by path""", [day, day]).fetchall()
-    return [{"path": p, "entity": e, "reason": r, "detail": d, "rows": n} for p, e, r, d, n in rows]
+    return [{"path": p, "entity": e, "reason": r, "detail": d, "rows": n,
+             "landed_date": landed.isoformat() if landed else None}
+            for p, e, r, d, n, landed in rows]
 

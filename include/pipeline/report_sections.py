@@ -108,7 +108,8 @@ def view_landing(data: dict) -> View:
     entities, refused = data.get("entities", {}), data.get("refused_files", [])
     total = {k: sum(v.get(k) or 0 for v in entities.values())
              for k in ("files", "refused_rows", "exact_duplicates", "conflicting_rows", "unaccounted_rows")}
-    files = total["files"] + sum(1 for f in refused if not f.get("entity"))   # refused outside any entity
+    # files outside an entity's date folder are not in the per-entity counts
+    files = total["files"] + sum(1 for f in refused if not f.get("entity") or not f.get("landed_date"))
     summary = (f"{_plural(files, 'file')} registered, {len(refused):,} refused ({total['refused_rows']:,} rows); "
                f"{total['exact_duplicates']:,} exact copies, {total['conflicting_rows']:,} conflicting rows")
     if total["unaccounted_rows"]:
