@@ -9,9 +9,9 @@ the dbt docs shown in this UI (**Browse > dbt Docs (FSDP data product)**).
 | --- | --- |
 | `start_run` | (setup) takes the warehouse's run lease: one run at a time per DuckDB file, across processes (scripts/run.sh, this scheduler, the compose stack). A second run waits for the first (or refuses after `FSDP_RUN_LOCK_WAIT_S`) with a line naming it. A run found dead (its process gone) is recorded as died, and this run repairs what it left. |
 | `land_mock_data` | generates the logical date's mock data and lands it as CSV (`landing/<entity>/dt=<date>/`). Skipped with **skip_generation** (in production the source systems land the files). Retries with exponential backoff on blob errors. |
-| `landing_inventory` | reads what is landed for the date (each landing's `_manifest.json`): rows per entity. Runs when landing was skipped. |
+| `landing_inventory` | reads what the manifests say is landed for the date (each landing's `_manifest.json`): rows per entity. Runs when landing was skipped. |
 | `source_freshness` | `dbt source freshness` over the landing (newest file per source; warn after 1 day, error after 3): never fails the run for staleness, marks it with warnings; the result goes to the run report and the catalog. |
-| `dbt` | the dbt project (Astronomer Cosmos): one task per model, snapshot and seed, each followed by its dbt tests, so a failing test stops exactly the models that depend on it. |
+| `dbt` | the dbt project (Astronomer Cosmos): one task per model, snapshot and seed, each followed by its dbt tests, so a failing test stops exactly the models that depend on it. First `landing_inspection` registers and checks every landed file of the date (and earlier ones not yet registered, never later ones) against the contract and its manifest; refused files are listed in `fs_accelerator.landing_ledger` with their reason and never stop the other files. |
 | `quality_gate` | Soda checks (`include/quality/checks/`, one file per product table) and column profiles; a failed fail-level check fails the run here, before anything is published; warnings are recorded. Results: `reports/quality/<date>/` (JSON) and the `quality.check_results` / `quality.column_profiles` tables. |
 | `marketplace` | the market place's consumer marts (dbt tag `marketplace`: customers, transactions, archetypes, spend segments, time spine), one task per model and test like `dbt`, built only from data that passed the gate. |
 | `apply_role_views` | (re)creates the governance views, one schema per role (`include/governance`): masked PII per the masking policies. |
@@ -22,7 +22,7 @@ the dbt docs shown in this UI (**Browse > dbt Docs (FSDP data product)**).
 | `publish_dbt_docs` | `dbt docs generate` for the warehouse as built, published atomically for the UI. |
 | `publish_catalog` | pushes tables, tags, lineage, the data product and the quality results to OpenMetadata (`include/catalog`, own virtualenv); with no server configured it records what it would send to `.local/catalog/`. After the docs, because it reads the fresh `catalog.json`. |
 | `quality_warnings` | marks a run with warnings: **fails, without failing the run** (a teardown task), when the quality gate recorded warn-level results or a landed source is stale, and sends a warning alert. Green when there is nothing to say. |
-| `run_report` | last task of every run, failed ones too (teardown): writes the run report (task states, rows per entity and stage, top failed rules, quality results, source freshness), browsable under **Browse > Run reports** and in the run's **Run report** tab. When the run ends its note says the verdict. |
+| `run_report` | last task of every run, failed ones too (teardown): writes the run report (task states, rows per entity and stage, the landing ledger: files registered and every refused file with its reason, top failed rules, quality results, source freshness), browsable under **Browse > Run reports** and in the run's **Run report** tab. When the run ends its note says the verdict. |
 | `end_run` | (teardown, last, runs whatever happened) records the run's end in the warehouse's run log (`ops.pipeline_runs`: complete only if every task that builds the product succeeded), refreshes the run report's `run_state` and `retries` sections, and releases the lease. |
 
 **Parameters** (trigger form): `rows` customers to generate, `bad_rows` extra invalid rows the
@@ -47,6 +47,7 @@ from cosmos import DbtTaskGroup
 
 from include.pipeline import product, settings
 from include.pipeline.alerts import FsdpAlertNotifier, run_deadline
+from include.pipeline.callbacks import log_task_failure
 from include.pipeline.dbt import task_group_kwargs
 from include.pipeline.runs import task_started
 
@@ -64,7 +65,8 @@ BLOB_RETRIES = {"retries": 4, "retry_delay": timedelta(seconds=15), "retry_expon
     max_active_runs=1,
     default_args={"owner": "fsdp-data-product", "retries": 1, "retry_delay": timedelta(seconds=30),
                   # every task refreshes the run's warehouse lease and stops if another run took it over
-                  "pre_execute": task_started},
+                  "pre_execute": task_started,
+                  "on_failure_callback": log_task_failure},
     params={
         "rows": Param(500, type="integer", minimum=1, maximum=5_000_000, title="Customers to generate",
                       description="Customers in the logical date's mock landing."),
@@ -204,7 +206,8 @@ def fsdp_daily():
                                quality_json=settings.reports_dir() / "quality" / day.isoformat(),
                                freshness_json=result_path(day, dag_run.run_id), dag=dag)
 
-    @task(trigger_rule="all_done")
+    # its failure marks a run with warnings, not a failed task: no "FSDP task FAILED" line for it
+    @task(trigger_rule="all_done", on_failure_callback=None)
     def quality_warnings(ti=None, dag_run=None, logical_date=None) -> str:
         from include.pipeline.reporting import flag_warnings
 

@@ -64,7 +64,10 @@ main() {
     --label "scripts/run.sh --date $day" --dag-id fsdp_daily ${wait_s:+--wait "$wait_s"} --log "$logfile" \
     -- airflow dags test fsdp_daily "$day" -c "$conf" || status=$?
   if [ "$status" -eq 75 ]; then exit 75; fi
-  # the one-line failure summary of the DAG's failure callback, when there is one
+  # one line per failed task (its last try: task, reason, file) and the run's line, from the failure
+  # callbacks (include/pipeline/callbacks.py, include/pipeline/alerts.py); tracebacks stay in the log file
+  grep -o 'FSDP task FAILED:.*' "$logfile" | sed 's/ \[fsdp.pipeline\].*//' \
+    | awk -F' [|] ' '{ if (!($1 in last)) order[++n] = $1; last[$1] = $0 } END { for (i = 1; i <= n; i++) print last[order[i]] }' >&2 || true
   grep -o 'FSDP run FAILED.*' "$logfile" | tail -1 | sed 's/ \[fsdp.pipeline\].*//' >&2 || true
   # task logs for the UI, and the run's true start (dags test records the logical date as its start)
   run_id="$("$VENV/bin/python" -m include.pipeline.embedded adopt-test-run "$logfile" 2>>"$logfile" \
@@ -84,8 +87,7 @@ main() {
   "$VENV/bin/python" -m include.pipeline.summary --date "$day" 2>>"$logfile" || summary_status=$?
   if [ "$status" -ne 0 ] || [ "$summary_status" -ne 0 ]; then
     echo >&2
-    echo "the run FAILED; last lines of $logfile:" >&2
-    grep -E 'ERROR|Error|error|FAIL' "$logfile" | grep -v 'x-ms-error-code' | tail -15 >&2 || true
+    echo "the run FAILED (the lines above name each failed task); every task's log with tracebacks: $logfile" >&2
     exit 1
   fi
 }

@@ -5,115 +5,222 @@
         onClause: old.cust_id = new.cust_id AND old.modified_at = new.modified_at
         whenClause: NOT MATCHED THEN INSERT *
     but also says saveMode: overwrite, which would drop the history the merge keeps (D10).
-    Decision: append-only history. Every landed version is kept; a version whose
-    (key, version column) is already in the history is not inserted again, so re-landing a file or
-    landing the same version in another file adds nothing. When two files land different content
-    for the same version, the first landed (earliest dt, then file name) wins.
+    Decision: append-only history, and nothing that lands vanishes:
+      * rows are read from the files the landing ledger accepted (landing_inspection), from their
+        spool copies, columns by name, each with its position in its file (_source_row);
+      * a row whose version (key + version column, _version_id) is not in the history yet is
+        inserted;
+      * a row identical to one already landed for its version (in the history or earlier in this
+        batch: same content in every column) is an exact copy: not inserted, counted per file in
+        landing_ledger (exact_duplicates);
+      * a row with the same version as an earlier landing but other content is inserted too, with
+        _conflicts_with = the file of the first landing; the validation rejects it with rule
+        conflicting_version, so it reaches the quarantine naming that file. The first landing stays
+        the version's content.
+    "Earlier" is: already in the history, then (within one batch) earlier landed date, file, row.
+    Rows without a key or version (malformed) are identified by a hash of their whole content, so
+    they reach the quarantine with a reason instead of vanishing.
 
-    Rows without a key or version (malformed) are kept too, identified by a hash of their whole
-    content, so that they reach the quarantine with a reason instead of vanishing.
+    Which files: accepted parts of `entities` with a logical date in the run's scope (var
+    logical_date), whose rows are not in the history and which landing_ledger has not accounted
+    yet (read without ref: the ledger is built after this model, from it).
 
-    Incremental runs read only files whose (path, version) has not been ingested: the landing
-    rewrites a date's part files in place when it re-lands a date, which changes their ETag.
+    The key and version column are the declaration's (meta key, version_column of the first entity).
 #}
-{% macro landing_history(entities, key_columns, version_column=none) -%}
-{%- set columns = source_columns(entities[0]) -%}
-{%- set loaded = [] -%}
-{%- if execute and is_incremental() -%}
-    {%- set res = run_query("select distinct _source_file || '|' || _source_file_version from " ~ this) -%}
-    {%- set loaded = res.columns[0].values() | list -%}
+{% macro landing_history(entities) -%}
+{%- set columns = contract_columns(entities[0]) | map(attribute='name') | list -%}
+{%- set spools = [] -%}
+{%- if execute -%}
+    {%- set ledger = adapter.get_relation(database=this.database, schema=this.schema, identifier='landing_ledger') -%}
+    {%- set pending -%}
+        select inspected.file, inspected.file_version, inspected.sha256
+        from {{ ref('landing_inspection') }} as inspected
+        where inspected.outcome = 'accepted'
+          and inspected.kind = 'part'
+          and inspected.entity in ({% for e in entities %}{{ sql_string(e) }}{{ ", " if not loop.last }}{% endfor %})
+          and {{ within_run_scope('inspected.landed_date') }}
+          {%- if is_incremental() %}
+          and not exists (
+              select 1 from {{ this }} as history
+              where history._source_file = inspected.file
+                and history._source_file_version = inspected.file_version
+          )
+          {%- endif %}
+          {%- if is_incremental() and ledger is not none %}
+          and not exists (
+              select 1 from {{ ledger }} as accounted
+              where accounted.file_id = inspected.file_id
+          )
+          {%- endif %}
+    {%- endset -%}
+    {%- set spools = spool_paths(pending) -%}
 {%- endif -%}
-{%- set batches = [] -%}
-{%- for entity in entities -%}
-    {%- set files = landed_files(entity) -%}
-    {%- if files is none -%}
-        {%- do batches.append((entity, none)) -%}
-    {%- else -%}
-        {%- set new_files = [] -%}
-        {%- for f in files if (f.path ~ '|' ~ f.version) not in loaded -%}
-            {%- do new_files.append(f) -%}
-        {%- endfor -%}
-        {%- if new_files -%}
-            {%- do batches.append((entity, new_files)) -%}
-        {%- endif -%}
-    {%- endif -%}
-{%- endfor -%}
-{%- set identity = key_columns + ([version_column] if version_column else []) -%}
-
 with
 
-landed as (
-    {%- for entity, files in batches %}
-    select
-        landed_{{ loop.index }}.*,
-        '{{ entity }}' as _landing_entity
-    from ({{ read_landing(entity, files, columns) }}) as landed_{{ loop.index }}
-    {%- if files is none and is_incremental() %}
-    where not exists (
-        select 1 from {{ this }} as ingested
-        where ingested._source_file = landed_{{ loop.index }}._source_file
-          and ingested._source_file_version = landed_{{ loop.index }}._source_file_version
-    )
-    {%- endif %}
-    {{ "union all" if not loop.last }}
+batch as (
+    {%- if spools %}
+    {{ read_spool(spools, columns) }}
     {%- else %}
     {#- nothing new landed: an empty, typed batch keeps the model buildable #}
     select
         {%- for column in columns %}
         cast(null as varchar) as {{ adapter.quote(column) }},
         {%- endfor %}
+        cast(null as boolean) as _has_control_characters,
+        cast(null as varchar) as _landing_entity,
         cast(null as varchar) as _source_file,
         cast(null as varchar) as _source_file_version,
-        cast(null as varchar) as _landed_date,
-        cast(null as varchar) as _landing_entity
+        cast(null as bigint) as _source_row,
+        cast(null as date) as _landed_date
     where 1 = 0
-    {%- endfor %}
+    {%- endif %}
 ),
 
 identified as (
     select
         *,
-        case
-            when {% for c in identity %}{{ adapter.quote(c) }} is not null{{ " and " if not loop.last }}{% endfor %}
-                then {{ identity_expression(identity) }}
-            else '#' || {{ dbt.hash(identity_expression(columns)) }}
-        end as _record_id
-    from landed
+        {{ version_id(entities[0]) }} as _version_id
+    from batch
 ),
 
-first_landing as (
+{%- if is_incremental() %}
+
+history as (
+    select
+        {%- for column in columns %}
+        {{ adapter.quote(column) }},
+        {%- endfor %}
+        _version_id,
+        _source_file,
+        _source_file_version,
+        _source_row,
+        _landed_date,
+        0 as _batch
+    from {{ this }}
+    where _version_id in (select _version_id from identified)
+),
+{%- endif %}
+
+{#- versions landed more than once (in this batch, or in this batch and before): the only rows that
+    need comparing, a few in a day's millions #}
+repeated as (
+    select _version_id from identified group by _version_id having count(*) > 1
+    {%- if is_incremental() %}
+    union
+    select _version_id from history
+    {%- endif %}
+),
+
+candidates as (
+    select
+        {%- for column in columns %}
+        {{ adapter.quote(column) }},
+        {%- endfor %}
+        _version_id,
+        _source_file,
+        _source_file_version,
+        _source_row,
+        _landed_date,
+        1 as _batch
+    from identified
+    where _version_id in (select _version_id from repeated)
+    {%- if is_incremental() %}
+    union all
+    select * from history
+    {%- endif %}
+),
+
+ordered as (
     select
         *,
         row_number() over (
-            partition by _record_id
-            order by _landed_date, _source_file
-        ) as _landing_rank
-    from identified
+            partition by _version_id
+            order by _batch, _landed_date, _source_file, _source_file_version, _source_row
+        ) as _landing_order
+    from candidates
+),
+
+{#- batch rows identical in every column to an earlier landing of their version #}
+exact_copies as (
+    select later._source_file, later._source_file_version, later._source_row
+    from ordered as later
+    inner join ordered as earlier
+        on earlier._version_id = later._version_id
+       and earlier._landing_order < later._landing_order
+       {%- for column in columns %}
+       and earlier.{{ adapter.quote(column) }} is not distinct from later.{{ adapter.quote(column) }}
+       {%- endfor %}
+    where later._batch = 1
+    group by later._source_file, later._source_file_version, later._source_row
+),
+
+first_landings as (
+    select _version_id, _source_file as _first_file
+    from ordered
+    where _landing_order = 1
+),
+
+{#- batch rows with other content than the first landing of their version #}
+conflicts as (
+    select ordered._source_file, ordered._source_file_version, ordered._source_row, first_landings._first_file
+    from ordered
+    inner join first_landings
+        on first_landings._version_id = ordered._version_id
+    where ordered._batch = 1
+      and ordered._landing_order > 1
+      and not exists (
+          select 1 from exact_copies
+          where exact_copies._source_file = ordered._source_file
+            and exact_copies._source_file_version = ordered._source_file_version
+            and exact_copies._source_row = ordered._source_row
+      )
 ),
 
 final as (
     select
         {%- for column in columns %}
-        {{ adapter.quote(column) }},
+        identified.{{ adapter.quote(column) }},
         {%- endfor %}
-        _record_id,
-        _landing_entity,
-        _source_file,
-        _source_file_version,
-        cast(_landed_date as date) as _landed_date,
+        case
+            when conflicts._first_file is null then identified._version_id
+            else identified._version_id || '~' || {{ dbt.hash(dbt.concat(["identified._source_file", "'|'", "identified._source_file_version", "'|'", "cast(identified._source_row as varchar)"])) }}
+        end as _record_id,
+        identified._version_id,
+        conflicts._first_file as _conflicts_with,
+        identified._has_control_characters,
+        identified._landing_entity,
+        identified._source_file,
+        identified._source_file_version,
+        identified._source_row,
+        identified._landed_date,
         cast({{ dbt.current_timestamp() }} as timestamp) as _ingested_at,
         '{{ invocation_id }}' as _ingestion_run_id
-    from first_landing
-    where _landing_rank = 1
-    {%- if is_incremental() %}
-      and not exists (
-          select 1 from {{ this }} as history
-          where history._record_id = first_landing._record_id
-      )
-    {%- endif %}
+    from identified
+    left join conflicts
+        on conflicts._source_file = identified._source_file
+       and conflicts._source_file_version = identified._source_file_version
+       and conflicts._source_row = identified._source_row
+    where not exists (
+        select 1 from exact_copies
+        where exact_copies._source_file = identified._source_file
+          and exact_copies._source_file_version = identified._source_file_version
+          and exact_copies._source_row = identified._source_row
+    )
 )
 
 select * from final
+{%- endmacro %}
+
+{# The landed version of a row of `entity`: key and version column as text joined by `|`, or `#` +
+   a hash of the whole row when one of them is empty (a malformed row keeps an identity too). #}
+{% macro version_id(entity) -%}
+    {%- set declared = contract_identity(entity) -%}
+    {%- set identity = declared.key + ([declared.version_column] if declared.version_column else []) -%}
+    case
+        when {% for c in identity %}{{ adapter.quote(c) }} is not null{{ " and " if not loop.last }}{% endfor %}
+            then {{ identity_expression(identity) }}
+        else '#' || {{ dbt.hash(identity_expression(source_columns(entity))) }}
+    end
 {%- endmacro %}
 
 {# key1|key2|... with nulls spelt as an empty string (text columns). #}
@@ -126,14 +233,7 @@ select * from final
     {{ dbt.concat(parts) }}
 {%- endmacro %}
 
-{# The landing contract's column names of a source table, in file order (from _landing__sources.yml). #}
+{# The landing contract's column names of an entity, in file order. #}
 {% macro source_columns(table_name) -%}
-    {%- set columns = [] -%}
-    {%- if not execute -%}{{ return(['_parse_placeholder']) }}{%- endif -%}
-    {%- for node in graph.sources.values() if node.source_name == 'landing' and node.name == table_name -%}
-        {%- for name in node.columns -%}
-            {%- do columns.append(name) -%}
-        {%- endfor -%}
-    {%- endfor -%}
-    {{ return(columns) }}
+    {{ return(contract_columns(table_name) | map(attribute='name') | list) }}
 {%- endmacro %}

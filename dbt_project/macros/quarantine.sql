@@ -1,7 +1,8 @@
 {#
     The quarantine of one entity: every raw row that failed at least one cleansing rule, as it was
     landed (text, landing column names), with the names of the failed rules and where it came from
-    (landing entity, file, dt folder). raw = accepted + rejected holds for every entity (the
+    (landing entity, file and its version, row of the file, dt folder; for a conflicting_version,
+    the file of the version's first landing). raw = accepted + rejected holds for every entity (the
     reconciles_with_raw test).
 #}
 {% macro quarantine(raw_model, validated_model, landing_table) -%}
@@ -27,8 +28,11 @@ final as (
         {%- for column in columns %}
         raw.{{ adapter.quote(column) }},
         {%- endfor %}
+        raw._conflicts_with,
         raw._landing_entity,
         raw._source_file,
+        raw._source_file_version,
+        raw._source_row,
         raw._landed_date,
         raw._ingested_at
     from rejected

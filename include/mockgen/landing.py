@@ -23,17 +23,21 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Iterable
 
+import logging
+
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from include.blob_storage import BlobStore, StorageError, open_store
+from include.ledger.paths import classify
 from include.mockgen.schema import ENTITIES
+
+log = logging.getLogger(__name__)
 
 __all__ = ["Lander", "LandedEntity", "open_store", "StorageError", "encode_csv"]
 
 _PART = re.compile(r"part-(\d{5})\.csv$")
-_DT = re.compile(r"/dt=(\d{4}-\d{2}-\d{2})/")
 
 
 @dataclass
@@ -114,13 +118,15 @@ class Lander:
     def landed_paths(self, entity: str, *, through: date | None = None, before: date | None = None,
                      on: date | None = None) -> list[str]:
         """CSV part paths of ``entity`` in the landing container, sorted, of the logical dates
-        <= ``through`` / < ``before`` / == ``on`` (every date when no filter is given)."""
+        <= ``through`` / < ``before`` / == ``on`` (every date when no filter is given). Only files
+        where the landing layout puts parts (``<entity>/dt=<real date>/<name>.csv``, the landing
+        ledger's rule): anything else in the container, e.g. a ``dt=latest`` folder, is not a part."""
         paths = []
         for path in self.store.list(self.landing, f"{entity}/"):
-            match = _DT.search("/" + path)
-            if not _PART.search(path) or match is None:
+            lp = classify(path, ENTITIES)
+            if lp.kind != "part" or lp.reason or lp.entity != entity:
                 continue
-            day = date.fromisoformat(match.group(1))
+            day = lp.landed_date
             if (through and day > through) or (before and day >= before) or (on and day != on):
                 continue
             paths.append(path)
@@ -136,8 +142,14 @@ class Lander:
         names = ENTITIES[entity].column_names
         convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=True,
                                        include_columns=names)
-        tables = [pacsv.read_csv(io.BytesIO(self.store.get(self.landing, p)), convert_options=convert)
-                  for p in self.landed_paths(entity, through=through, before=before, on=on)]
+        tables = []
+        for path in self.landed_paths(entity, through=through, before=before, on=on):
+            try:
+                tables.append(pacsv.read_csv(io.BytesIO(self.store.get(self.landing, path)), convert_options=convert))
+            except (pa.ArrowInvalid, pa.ArrowKeyError, KeyError, UnicodeDecodeError) as exc:
+                # a file the landing ledger refuses (not CSV, other columns): not part of the landing
+                log.warning("skipping %s/%s: not a readable part of the contract (%s)", self.landing, path,
+                            str(exc).splitlines()[0][:160])
         if not tables:
             return pa.table({n: pa.array([], pa.string()) for n in names})
         return pa.concat_tables(tables)

@@ -1,7 +1,9 @@
-"""Failure callback: one clear summary line per failed run, instead of a trail of tracebacks."""
+"""Failure callbacks: one clear line per failed task try and one per failed run, instead of a
+trail of tracebacks (those stay in the task logs). scripts/run.sh prints these lines."""
 from __future__ import annotations
 
 import logging
+import re
 
 log = logging.getLogger("fsdp.pipeline")
 
@@ -36,3 +38,53 @@ def log_failure_summary(context) -> None:
         log.error(failure_summary(context))
     except Exception:  # a callback must never hide the failure it reports
         log.exception("FSDP run FAILED (could not build the summary)")
+
+
+TASK_PREFIX = "FSDP task FAILED:"
+# a landing file named in an error: abfs://landing/<entity>/dt=.../x.csv or <entity>/dt=.../x.csv
+_FILE = re.compile(r"(abfs://[^\s'\",;|)]+|\b[\w.-]+/dt=[^\s/'\",;|]+/[^\s'\",;|)]+)")
+# lines of a dbt or Python error that carry no reason of their own
+_NOISE = re.compile(r"^(Traceback|File \"|During handling|The above exception|\s*\^+\s*$)")
+
+
+def reason_of(exc: BaseException | None) -> str:
+    """The first line of ``exc`` that says what went wrong, prefixed with its type when that adds
+    something; dbt's "completed with errors:" wrapper (Cosmos) is replaced by the node's own message."""
+    if exc is None:
+        return "unknown (no exception in the task context)"
+    text = str(exc).strip()
+    text = re.sub(r"^dbt invocation completed with errors:\s*", "", text)
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not _NOISE.match(line.strip())]
+    first = lines[0] if lines else ""
+    name = type(exc).__name__
+    generic = name in ("Exception", "RuntimeError", "AirflowException", "AirflowFailException", "CosmosDbtRunError")
+    line = first if (generic and first) else f"{name}: {first}" if first else name
+    return re.sub(r"\s+", " ", line)[:400]
+
+
+def task_failure_line(context) -> str:
+    """One line for a failed task try: task, try, reason, the landing file the error names, log."""
+    ti = context.get("ti") or context.get("task_instance")
+    exc = context.get("exception")
+    reason = reason_of(exc)
+    parts = [f"{TASK_PREFIX} task={getattr(ti, 'task_id', '?')}"]
+    tries = getattr(ti, "max_tries", None)
+    if ti is not None and tries is not None:
+        parts.append(f"try {ti.try_number} of {tries + 1}")
+    parts.append(f"reason={reason}")
+    match = _FILE.search(str(exc) if exc is not None else "")
+    if match:
+        parts.append(f"file={match.group(1)}")
+    log_url = getattr(ti, "log_url", None)
+    if log_url:
+        parts.append(f"log={log_url}")
+    return " | ".join(parts)
+
+
+def log_task_failure(context) -> None:
+    """Task on_failure_callback: log :func:`task_failure_line` at ERROR (never raises)."""
+    try:
+        log.error(task_failure_line(context))
+    except Exception:  # a callback must never hide the failure it reports
+        log.exception("%s (could not build the line)", TASK_PREFIX)
+

@@ -222,6 +222,10 @@ def task_group_kwargs(select: list[str] | None = None, exclude: list[str] | None
             "append_env": True,
             # "True"/"False" from the trigger form; Cosmos converts templated strings to booleans
             "full_refresh": "{{ params.full_refresh }}",
+            # the run builds its own date: the landing models register and ingest the files of this
+            # logical date and earlier ones not ingested yet, never of a later date (a backfill of
+            # past dates in order gives the warehouse the days gave one by one)
+            "vars": {"logical_date": "{{ (logical_date or dag_run.run_after) | ds }}"},
             # dbt reads the landing over the network: one quick retry for a transient blob error
             "retries": 1,
             "retry_delay": timedelta(seconds=10),

@@ -57,9 +57,10 @@ def land_mock_data(logical_date: date, rows: int, bad_rows: int, seed: int = 42)
 
 
 def landed_rows(logical_date: date) -> dict[str, int]:
-    """Rows in the landing container for ``logical_date``, per entity, from each landing's
-    _manifest.json (written last by the lander, so it describes a complete landing); entities with
-    nothing landed for the date are 0."""
+    """Rows in the landing container for ``logical_date``, per entity, as each landing's
+    _manifest.json says (written last by the lander, so it describes a complete landing); entities
+    with nothing landed for the date, or a manifest that does not parse, are 0. What the files really
+    hold is counted by the landing ledger (the run summary shows its counts)."""
     from include.blob_storage import open_store
     from include.mockgen.schema import ENTITIES
 
@@ -69,7 +70,14 @@ def landed_rows(logical_date: date) -> dict[str, int]:
         prefix = f"{entity}/dt={logical_date.isoformat()}/"
         manifest = f"{prefix}_manifest.json"
         landed = manifest in store.list("landing", prefix)  # list first: no 404s in the task log
-        counts[entity] = int(json.loads(store.get("landing", manifest))["rows"]) if landed else 0
+        counts[entity] = 0
+        if landed:
+            try:
+                counts[entity] = int(json.loads(store.get("landing", manifest))["rows"])
+            except (ValueError, KeyError, TypeError) as exc:
+                # a broken manifest is the landing ledger's to report (manifest_invalid), not a reason
+                # to stop the day: the files are checked one by one downstream
+                log.warning("landing/%s is not a valid manifest (%s): counted as 0", manifest, exc)
     log.info("landing for %s (%s): %s", logical_date, store.describe(),
              ", ".join(f"{k}={v}" for k, v in counts.items()))
     return counts

@@ -1,10 +1,11 @@
 """The pipeline's sections of the run report (include/pipeline/run_report.py explains the record).
 
 Order: tasks, run state (the warehouse's run log: repairs, deaths), entities (rows per entity and
-stage), failed rules, quality, source freshness, output port (written by publish_output_port),
-retries (retried storage and catalog calls, task retries), product health, locations. Each is a
-``build`` over the run (task states, the warehouse read-only, the freshness result) and a
-``view`` (summary, status, tables) shared by the text and HTML pages.
+stage), landing (the landing ledger: files registered, refused files with their reason, every landed
+row accounted for), failed rules, quality, source freshness, output port (written by
+publish_output_port), retries (retried storage and catalog calls, task retries), product health,
+locations. Each is a ``build`` over the run (task states, the warehouse read-only, the freshness
+result) and a ``view`` (summary, status, tables) shared by the text and HTML pages.
 """
 from __future__ import annotations
 
@@ -158,8 +159,10 @@ def view_entities(data: dict) -> View:
     total = {k: sum(v.get(k) or 0 for v in entities.values()) for k in ("landed", "raw", "accepted", "rejected")}
     summary = (f"{total['landed']:,} rows landed, {total['raw']:,} new in raw, {total['accepted']:,} accepted, "
                f"{total['rejected']:,} rejected")
-    tables = [Table(["entity", "landed", "new in raw", "accepted", "rejected"],
-                    [[e, v.get("landed"), v.get("raw"), v.get("accepted"), v.get("rejected")]
+    # landed = refused + copies + new in raw (the landing ledger's counts; the landing section has the files)
+    tables = [Table(["entity", "landed", "refused", "copies", "new in raw", "accepted", "rejected"],
+                    [[e, v.get("landed"), v.get("refused_rows"), v.get("exact_duplicates"), v.get("raw"),
+                      v.get("accepted"), v.get("rejected")]
                      for e, v in entities.items()], "rows per entity and stage")]
     if data.get("product_tables"):
         tables.append(Table(["product table", "rows"], [[t, n] for t, n in data["product_tables"].items()],
@@ -167,6 +170,46 @@ def view_entities(data: dict) -> View:
     missing = [t for t, n in data.get("product_tables", {}).items() if not n]
     return View(summary + (f"; missing or empty: {', '.join(missing)}" if missing else ""),
                 "fail" if missing else "ok", tables)
+
+
+# ---- the landing ledger ---------------------------------------------------------------------------
+
+def build_landing(ctx: RunContext) -> dict | None:
+    """The date's files in fs_accelerator.landing_ledger: per entity, files and what became of their
+    rows; every refused file with its reason. None before the ledger exists."""
+    from include.ledger import report as ledger_report
+
+    if ctx.con is None or not ledger_report.exists(ctx.con):
+        return None
+    return {"entities": ledger_report.entity_rows(ctx.con, ctx.logical_date),
+            "refused_files": ledger_report.refused_files(ctx.con, ctx.logical_date)}
+
+
+def view_landing(data: dict) -> View:
+    from include.ledger import report as ledger_report
+
+    entities, refused = data.get("entities", {}), data.get("refused_files", [])
+    total = {k: sum(v.get(k) or 0 for v in entities.values())
+             for k in ("files", "refused_rows", "exact_duplicates", "conflicting_rows", "unaccounted_rows")}
+    # files outside an entity's date folder are not in the per-entity counts
+    files = total["files"] + sum(1 for f in refused if not f.get("entity") or not f.get("landed_date"))
+    summary = (f"{_plural(files, 'file')} registered, {len(refused):,} refused ({total['refused_rows']:,} rows); "
+               f"{total['exact_duplicates']:,} exact copies, {total['conflicting_rows']:,} conflicting rows")
+    if total["unaccounted_rows"]:
+        summary += f"; UNACCOUNTED: {total['unaccounted_rows']:,} landed rows"
+    elif refused:
+        summary += "; the other files were built and served"
+    tables = [Table(["entity", "files", "refused files", "landed", "refused rows", "exact copies", "conflicting",
+                     "new in raw", "unaccounted"],
+                    [[e, v.get("files"), v.get("refused_files"), v.get("landed"), v.get("refused_rows"),
+                      v.get("exact_duplicates"), v.get("conflicting_rows"), v.get("new_rows"), v.get("unaccounted_rows")]
+                     for e, v in entities.items()], "files and rows per entity (landed = refused + copies + new in raw)")]
+    if refused:
+        tables.append(Table(["refused file", "reason", "detail", "rows"],
+                            [[f["path"], f["reason"], f["detail"], f.get("rows")] for f in refused],
+                            f"refused files ({len(refused)}): {ledger_report.LEDGER}"))
+    status = "fail" if total["unaccounted_rows"] else "warn" if refused else "ok"
+    return View(summary, status, tables)
 
 
 # ---- top failed rules per entity -----------------------------------------------------------------
@@ -306,6 +349,7 @@ def view_locations(data: dict) -> View:
 register(Section("tasks", "tasks", build_tasks, view_tasks))
 register(Section("run_state", "run state", build_run_state, view_run_state))
 register(Section("entities", "rows", build_entities, view_entities))
+register(Section("landing", "landing ledger", build_landing, view_landing))
 register(Section("failed_rules", "failed rules", build_failed_rules, view_failed_rules))
 register(Section("quality", "quality gate", build_quality, view_quality))
 register(Section("freshness", "source freshness", build_freshness, view_freshness))

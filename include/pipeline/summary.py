@@ -4,9 +4,11 @@ with the state and times from Airflow's metadata DB, and its run state (the ware
 run whose process died shows DIED, with what to run) and retries as they stand now; and the
 per-entity counts the report uses.
 
-Per landed entity and logical date: rows landed (the landing's _manifest.json), rows new in the
-raw history (a version already in the history is not added again), and of those the rows accepted
-by the cleansing and rejected to the quarantine (raw = accepted + rejected, a dbt test).
+Per landed entity and logical date: rows landed (counted in the files themselves by the landing
+ledger, fs_accelerator.landing_ledger; the manifest's count is kept as ``manifest``), rows in refused
+files, exact copies of rows already landed, rows new in the raw history, and of those the rows
+accepted by the cleansing and rejected to the quarantine (raw = accepted + rejected, a dbt test;
+landed = refused + exact copies + raw, the ledger's test). Every refused file is listed with its reason.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from include.ledger import report as ledger_report
 from include.pipeline import product, settings
 
 DAG_ID = "fsdp_daily"
@@ -47,11 +50,21 @@ def _relations(con) -> dict[str, str]:
 
 def entity_counts(con, logical_date: date, landed: dict[str, int]) -> dict[str, dict]:
     """Per entity: landed, raw (new versions), accepted, rejected for ``logical_date``; None where a
-    model does not exist (yet)."""
+    model does not exist (yet). ``landed`` (the manifests' counts) is used until the landing ledger
+    exists; with it, landed is the rows the files hold, and the ledger's counts are added (files,
+    refused_files, refused_rows, exact_duplicates, conflicting_rows, unaccounted_rows)."""
     rel = _relations(con)
+    ledger = ledger_report.entity_rows(con, logical_date)
     out = {}
     for entity, models in ENTITY_MODELS.items():
         row = {"landed": landed.get(entity), "raw": None, "accepted": None, "rejected": None}
+        if entity in ledger:
+            counted = ledger[entity]
+            row.update({"landed": counted["landed"], "manifest": landed.get(entity), "files": counted["files"],
+                        "refused_files": counted["refused_files"], "refused_rows": counted["refused_rows"],
+                        "exact_duplicates": counted["exact_duplicates"],
+                        "conflicting_rows": counted["conflicting_rows"],
+                        "unaccounted_rows": counted["unaccounted_rows"]})
         args = [entity, logical_date]
         where = "where _landing_entity = ? and cast(_landed_date as date) = ?"
         if models.raw in rel:

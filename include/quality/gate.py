@@ -32,8 +32,13 @@ PRODUCT_SCHEMA = "fs_accelerator"
 # the product tables, one checks file each (checks/<table>.yml)
 # the product tables are declared once, with their Airflow Assets (include/pipeline/product.py)
 PRODUCT_TABLES: tuple[str, ...] = tuple(t.name for t in product.PRODUCT_TABLES)
+# checked on every run too, but not profiled: the landing ledger (refused files, unaccounted rows)
+LANDING_TABLES: tuple[str, ...] = ("landing_ledger",)
 # Share of a day's landed rows the cleansing may reject before the rejected_share checks warn.
 DEFAULT_REJECTED_SHARE_WARN = 0.05
+# Refused landing files of a day before the refused_files check warns / fails (unset: never fails).
+DEFAULT_REFUSED_FILES_WARN = 0
+NO_LIMIT = 2_147_483_647
 
 
 class QualityGateFailed(RuntimeError):
@@ -102,7 +107,10 @@ def scan_variables(logical_date: date, rejected_share_warn: float | None = None)
     now = datetime.combine(logical_date + timedelta(days=1), time(0, 0))
     share = rejected_share_warn if rejected_share_warn is not None else float(
         os.environ.get("FSDP_REJECTED_SHARE_WARN", DEFAULT_REJECTED_SHARE_WARN))
-    return {"NOW": now.isoformat(), "LOGICAL_DATE": logical_date.isoformat(), "REJECTED_SHARE_WARN": repr(float(share))}
+    refused_warn = int(os.environ.get("FSDP_REFUSED_FILES_WARN") or DEFAULT_REFUSED_FILES_WARN)
+    refused_fail = int(os.environ.get("FSDP_REFUSED_FILES_FAIL") or NO_LIMIT)
+    return {"NOW": now.isoformat(), "LOGICAL_DATE": logical_date.isoformat(), "REJECTED_SHARE_WARN": repr(float(share)),
+            "REFUSED_FILES_WARN": str(refused_warn), "REFUSED_FILES_FAIL": str(refused_fail)}
 
 
 def check_files(tables: Sequence[str] = PRODUCT_TABLES, checks_dir: Path = CHECKS_DIR) -> list[Path]:
@@ -161,7 +169,7 @@ def run_quality(db_path: str | Path | None, run_id: str, logical_date: date | da
     if not db.exists():
         raise FileNotFoundError(f"DuckDB file {db} does not exist: has dbt run?")
     out = Path(out_dir) if out_dir else settings.reports_dir() / "quality"
-    files = check_files(tables, checks_dir)
+    files = check_files(tuple(tables) + tuple(t for t in LANDING_TABLES if t not in tables), checks_dir)
     variables = scan_variables(day, rejected_share_warn)
     started = datetime.now(timezone.utc).replace(tzinfo=None)
 

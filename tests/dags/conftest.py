@@ -38,6 +38,10 @@ for dag_id, dag in bag.dags.items():
             "operator": type(t).__name__, "trigger_rule": str(getattr(t.trigger_rule, "value", t.trigger_rule)),
             "is_teardown": bool(t.is_teardown),
             "on_failure_fail_dagrun": bool(getattr(t, "on_failure_fail_dagrun", False)),
+            "failure_callbacks": [getattr(c, "__name__", str(c)) for c in
+                                  (t.on_failure_callback if isinstance(t.on_failure_callback, list)
+                                   else [t.on_failure_callback] if t.on_failure_callback else [])],
+            "dbt_vars": getattr(t, "vars", None),
         }
     out["dags"][dag_id] = {
         "tags": sorted(dag.tags), "catchup": dag.catchup, "doc_md": bool(dag.doc_md),

@@ -32,6 +32,20 @@ def test_every_dag_has_tags_an_owner_docs_and_a_failure_callback(dagbag_report):
         assert all(t["owner"] not in ("", "airflow") for t in dag["tasks"].values()), dag_id
 
 
+def test_every_daily_task_reports_its_failure_in_one_line(dagbag_report):
+    # Regression: with three failed tasks the run's FAILED line named one of them
+    tasks = dagbag_report["dags"]["fsdp_daily"]["tasks"]
+    # quality_warnings fails on purpose to mark a run with warnings: it is not a failed task
+    assert {t for t, task in tasks.items() if "log_task_failure" not in task["failure_callbacks"]} == {"quality_warnings"}
+
+
+def test_every_dbt_task_builds_the_runs_own_logical_date(dagbag_report):
+    # Regression: a run for one date ingested every date landed so far
+    tasks = dagbag_report["dags"]["fsdp_daily"]["tasks"]
+    dbt_tasks = {t: task for t, task in tasks.items() if t.startswith("dbt.")}
+    assert dbt_tasks and all("logical_date" in (task["dbt_vars"] or {}) for task in dbt_tasks.values())
+
+
 def test_every_task_retries(dagbag_report):
     no_retry = [f"{d}.{t}" for d, dag in dagbag_report["dags"].items()
                 for t, task in dag["tasks"].items() if task["retries"] < 1]

@@ -187,10 +187,10 @@ CAMPAIGN_EVENTS_DAY1: dict[int, tuple[dict, list[str]]] = {
     29: (campaign_event(29, 4, "Customer Reached", "08:00", product_id="PRD0099"), ["product_id_known"]),
     30: (campaign_event(30, 5, "Approved", "08:00"), ["stage_allowed"]),
     31: (campaign_event(31, 13, "Customer Reached", "08:00", stage_ts="2026-01-04 23:00:00"),
-         ["stage_ts_inside_logical_day"]),
+         ["stage_ts_within_logical_day"]),
     32: (campaign_event(32, 14, "Customer Reached", "08:00", event_id=None), ["event_id_format"]),
     33: (campaign_event(33, 15, "Customer Reached", "08:00", stage_ts="noon"),
-         ["stage_ts_is_timestamp", "stage_ts_required", "stage_ts_inside_logical_day"]),
+         ["stage_ts_is_timestamp", "stage_ts_required"]),
 }
 # DAY2's own events, and the late delivery of DAY1's file with one more event (customer 11's reach)
 CAMPAIGN_EVENTS_DAY2: dict[int, tuple[dict, list[str]]] = {

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import yaml
 
+from include.mockgen.schema import DECIMAL_PLACES
+from include.mockgen.schema import ENTITIES as ENTITY_DECLARATIONS
+
 DBT = Path(__file__).resolve().parents[2] / "dbt_project"
 DOCS = (DBT / "models" / "intermediate" / "_intermediate__docs.md").read_text()
 ENTITIES = ("customers", "products", "accounts", "transactions")
@@ -18,10 +21,34 @@ def _block(name: str) -> str:
     return m.group(1)
 
 
-def _sql_rules(sql: str, opener: str) -> set[str]:
-    body = sql[sql.index(opener):]
-    body = body[:body.index("]")] if opener == "failed_rules([" else body[:body.index("] -%}")]
+def _model_rules(sql: str) -> set[str]:
+    """The rules a validated model writes itself (its `set rules = [...]` list)."""
+    body = sql[sql.index("set rules = ["):]
+    body = body[:body.index("] + contract_rules(") if "] + contract_rules(" in body else body.index("] -%}")]
     return set(re.findall(r"^\s*\('([a-z0-9_]+)',", body, re.M))
+
+
+def _contract_rules(entity: str) -> set[str]:
+    """The rules macros/cleansing/contract_rules.sql derives from the landing declaration."""
+    out = {"conflicting_version"}
+    for c in ENTITY_DECLARATIONS[entity].columns:
+        if c.allowed:
+            out.add(f"{c.staged_name}_allowed")
+        if c.type == "timestamp":
+            out.add(f"{c.staged_name}_{'within' if c.within_logical_day else 'not_after'}_logical_day")
+    return out
+
+
+def _type_rules(entity: str) -> set[str]:
+    """The type rules staging derives from the declaration (macros/cleansing/strict_cast.sql)."""
+    names = {"int": "integer", "decimal": "decimal", "date": "date", "timestamp": "timestamp"}
+    out = set()
+    for c in ENTITY_DECLARATIONS[entity].columns:
+        if c.type in names:
+            out.add(f"{c.staged_name}_is_{names[c.type]}")
+        if c.type == "decimal":
+            out.add(f"{c.staged_name}_max_{DECIMAL_PLACES}_decimals")
+    return out
 
 
 def test_each_entitys_rule_table_lists_exactly_the_rules_its_model_applies():
@@ -29,14 +56,16 @@ def test_each_entitys_rule_table_lists_exactly_the_rules_its_model_applies():
         block = _block(f"int_{entity}_validated")
         documented = set(re.findall(r"^\| `([a-z0-9_]+)` \|", block, re.M))
         sql = (DBT / "models" / "intermediate" / f"int_{entity}_validated.sql").read_text()
-        assert documented == _sql_rules(sql, "set rules = ["), entity
+        applied = _model_rules(sql) | (_contract_rules(entity) if f"contract_rules('{entity}'" in sql else set())
+        assert documented == applied, (entity, documented ^ applied)
 
 
 def test_each_entitys_type_rules_are_named_in_its_docs():
     for entity in ENTITIES:
         block = _block(f"int_{entity}_validated")
         staging = (DBT / "models" / "staging" / f"stg_landing__{entity}.sql").read_text()
-        type_rules = _sql_rules(staging, "failed_rules([")
+        assert f"stage_landing('" in staging, entity
+        type_rules = _type_rules(entity)
         assert type_rules and all(f"`{r}`" in block for r in type_rules), (entity, type_rules)
 
 

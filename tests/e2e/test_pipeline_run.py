@@ -75,7 +75,9 @@ def test_the_run_succeeds_with_warnings_and_prints_the_run_report(pipeline_run):
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     out = proc.stdout
     assert f"fsdp_daily {DAY}: SUCCESS WITH WARNINGS" in out
-    assert re.search(r"^\s+customers\s+[\d,]+\s+[\d,]+\s+[\d,]+\s+[\d,]+$", out, re.M), out
+    # landed, refused, copies, new in raw, accepted, rejected
+    assert re.search(r"^\s+customers" + r"\s+[\d,]+" * 6 + "$", out, re.M), out
+    assert "landing ledger:" in out and "0 refused" in out
     assert "quality gate: WARN" in out and "rejected_share" in out
     assert "dbt tests:" in out and "failed" not in out.split("dbt tests:")[1].splitlines()[0]
     assert "product health: WARN degraded" in out

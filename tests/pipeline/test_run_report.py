@@ -95,6 +95,47 @@ def test_failed_rules_are_counted_per_entity_for_the_day_only():
     assert "email_addr_valid (2 rows of customers)" in report_sections.view_failed_rules(data).summary
 
 
+def _ledger(con, unaccounted: int = 0):
+    con.execute("create schema if not exists fs_accelerator")
+    con.execute(f"""create table fs_accelerator.landing_ledger as select * from (values
+        ('transactions/dt=2026-03-02/part-00000.csv', 'transactions', date '2026-03-02', null, 'part', 'accepted',
+         1000, null, null, 0, 5, 0, 995, {unaccounted}),
+        ('transactions/dt=2026-03-02/x.csv', 'transactions', date '2026-03-02', null, 'part', 'refused', 10, 'not_utf8',
+         'byte 0xE9 at offset 6 (line 2) is not valid UTF-8', 10, null, null, null, null),
+        ('transactions/dt=2026-03-01/part-00000.csv', 'transactions', date '2026-03-01', null, 'part', 'refused', 3,
+         'header_mismatch', 'missing columns: amount', 3, null, null, null, null),
+        ('stray.csv', null, null, date '2026-03-02', 'other', 'refused', null, 'unexpected_path',
+         'not under <entity>/dt=YYYY-MM-DD/', null, null, null, null, null))
+        t(path, entity, landed_date, registered_for_date, kind, outcome, rows, refusal_reason, refusal_detail,
+          refused_rows, exact_duplicates, conflicting_rows, new_rows, unaccounted_rows)""")
+
+
+def test_the_landing_section_lists_every_refused_file_of_the_day_and_accounts_for_every_row():
+    # Regression: refused files and the ledger's accounting must reach the run report
+    con = duckdb.connect()
+    _ledger(con)
+    data = report_sections.build_landing(_ctx(con=con))
+    assert [f["path"] for f in data["refused_files"]] == ["stray.csv", "transactions/dt=2026-03-02/x.csv"]
+    counted = data["entities"]["transactions"]
+    assert counted["landed"] == counted["refused_rows"] + counted["exact_duplicates"] + counted["new_rows"] == 1010
+    view = report_sections.view_landing(data)
+    assert view.status == "warn"
+    assert view.summary.startswith("3 files registered, 2 refused (10 rows); 5 exact copies")
+    text = run_report.format_text({"logical_date": DAY.isoformat(), "run_id": "r1", "state": "success",
+                                   "sections": {"landing": {**data, "status": view.status, "summary": view.summary}}})
+    assert "landing ledger: WARN 3 files registered" in text
+    line = next(x for x in text.splitlines() if "x.csv" in x)
+    assert "not_utf8" in line and "byte 0xE9 at offset 6 (line 2)" in line
+
+
+def test_unaccounted_rows_fail_the_landing_section_and_no_ledger_means_no_section():
+    con = duckdb.connect()
+    assert report_sections.build_landing(_ctx(con=con)) is None
+    _ledger(con, unaccounted=2)
+    view = report_sections.view_landing(report_sections.build_landing(_ctx(con=con)))
+    assert view.status == "fail" and "UNACCOUNTED: 2 landed rows" in view.summary
+
+
 def test_quality_warnings_make_the_section_warn_and_name_the_checks():
     con = duckdb.connect()
     con.execute("create schema quality")
@@ -136,7 +177,8 @@ def test_the_text_report_starts_with_the_verdict_and_the_true_duration():
     record = {"dag_id": "fsdp_daily", "logical_date": "2026-03-02", "run_id": "manual__1", "state": "success",
               "duration_s": 452.4, "started_at": "2026-03-02T10:00:00+00:00",
               "sections": {"entities": {"status": "ok", "summary": "s", "entities": {
-                  "customers": {"landed": 1200, "raw": 1200, "accepted": 1100, "rejected": 100}}, "product_tables": {}},
+                  "customers": {"landed": 1210, "refused_rows": 4, "exact_duplicates": 6, "raw": 1200, "accepted": 1100,
+                                "rejected": 100}}, "product_tables": {}},
                   "quality": {"status": "warn", "summary": "1 warning (a.b); 9 pass", "ran": True,
                               "counts": {"pass": 9, "warn": 1}, "checks": [{"dataset": "a", "check": "b",
                                                                              "outcome": "warn", "value": 0.1}]}}}
@@ -144,7 +186,8 @@ def test_the_text_report_starts_with_the_verdict_and_the_true_duration():
     text = run_report.format_text(record)
     assert text.splitlines()[0] == "fsdp_daily 2026-03-02: SUCCESS WITH WARNINGS  (run manual__1, 7m 32s)"
     assert "quality gate: WARN 1 warning (a.b); 9 pass" in text
-    assert any(line.split() == ["customers", "1,200", "1,200", "1,100", "100"] for line in text.splitlines())
+    # landed, refused, copies, new in raw, accepted, rejected
+    assert any(line.split() == ["customers", "1,210", "4", "6", "1,200", "1,100", "100"] for line in text.splitlines())
 
 
 def test_dags_test_runs_start_when_they_were_created_not_at_midnight():

@@ -83,3 +83,47 @@ def test_embedded_env_points_airflow_at_the_repo_bundle_and_a_private_home(tmp_p
     secret = env["AIRFLOW__API_AUTH__JWT_SECRET"]
     embedded.prepare_home(env)
     assert env["AIRFLOW__API_AUTH__JWT_SECRET"] == secret
+
+
+def test_a_task_failure_is_one_line_with_its_reason_and_the_file_it_names():
+    # Regression: with three failed tasks run.sh showed one, with Python tracebacks
+    class CosmosDbtRunError(Exception):
+        pass
+
+    exc = CosmosDbtRunError("dbt invocation completed with errors: transaction_raw: Runtime Error in model "
+                            "transaction_raw\n  LandingChanged: abfs://landing/transactions/dt=2026-01-05/part-00000.csv "
+                            "changed after it was registered\nTraceback (most recent call last):\n  File \"x.py\"")
+    ti = SimpleNamespace(task_id="dbt.transaction_raw_run", try_number=2, max_tries=1, log_url=None)
+    line = callbacks.task_failure_line({"ti": ti, "exception": exc})
+    assert "\n" not in line and line.startswith("FSDP task FAILED: task=dbt.transaction_raw_run | try 2 of 2")
+    assert "reason=transaction_raw: Runtime Error in model transaction_raw" in line
+    assert "file=abfs://landing/transactions/dt=2026-01-05/part-00000.csv" in line
+    assert "Traceback" not in line
+    assert callbacks.reason_of(ValueError("month must be in 1..12")) == "ValueError: month must be in 1..12"
+    assert callbacks.reason_of(None).startswith("unknown")
+
+
+def test_the_task_failure_callback_never_raises(caplog):
+    callbacks.log_task_failure({"exception": RuntimeError("x"), "ti": object()})
+    callbacks.log_task_failure({})
+    assert caplog.text.count(callbacks.TASK_PREFIX) == 2
+
+
+def test_entity_counts_take_landed_rows_from_the_ledger_not_the_manifest():
+    # Regression: the summary printed the manifest's count as "landed"
+    con = duckdb.connect()
+    con.execute("create schema fs_accelerator")
+    con.execute("create table fs_accelerator.transaction_raw as select 'transactions' as _landing_entity, "
+                "date '2026-01-02' as _landed_date from range(7)")
+    con.execute("create table fs_accelerator.transaction_rejected as select 'transactions' as _landing_entity, "
+                "date '2026-01-02' as _landed_date from range(2)")
+    con.execute("""create table fs_accelerator.landing_ledger as select * from (values
+        ('transactions', date '2026-01-02', 'part', 'accepted', 9, null, 2, 0, 7, 0),
+        ('transactions', date '2026-01-02', 'part', 'refused', 4, 4, null, null, null, null),
+        ('transactions', date '2026-01-02', 'manifest', 'accepted', null, null, null, null, null, null))
+        t(entity, landed_date, kind, outcome, rows, refused_rows, exact_duplicates, conflicting_rows, new_rows,
+          unaccounted_rows)""")
+    counts = summary.entity_counts(con, date(2026, 1, 2), {"transactions": 100})["transactions"]
+    assert (counts["landed"], counts["manifest"], counts["files"], counts["refused_files"]) == (13, 100, 2, 1)
+    assert counts["landed"] == counts["refused_rows"] + counts["exact_duplicates"] + counts["raw"]
+    assert (counts["accepted"], counts["rejected"]) == (5, 2)

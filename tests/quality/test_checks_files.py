@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from include.quality.gate import CHECKS_DIR, PRODUCT_TABLES
+from include.quality.gate import CHECKS_DIR, LANDING_TABLES, PRODUCT_TABLES
+from include.mockgen.schema import allowed_values
 from tests.quality import warehouse
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,10 +29,9 @@ def _checks(table: str) -> list[tuple[str, dict]]:
 
 
 def dbt_allowed_values() -> dict[str, list[str]]:
-    """The `values` dict of dbt's allowed_values macro (a Jinja dict literal is a Python literal)."""
-    text = (DBT / "macros" / "cleansing" / "allowed_values.sql").read_text()
-    literal = re.search(r"set values = (\{.*?\}) -%\}", text, re.S).group(1)
-    return ast.literal_eval(literal)
+    """dbt's allowed values per staged column: the landing contract's declaration, which dbt reads
+    (macros/generated/landing_declaration.sql, generated from it)."""
+    return {column: list(values) for column, values in allowed_values().items()}
 
 
 def dbt_model_columns(model: str) -> list[str]:
@@ -42,8 +42,8 @@ def dbt_model_columns(model: str) -> list[str]:
             for line in body.splitlines() if line.strip()]
 
 
-def test_one_checks_file_per_product_table():
-    assert sorted(p.stem for p in CHECKS_DIR.glob("*.yml")) == sorted(PRODUCT_TABLES)
+def test_one_checks_file_per_product_table_and_the_landing_ledger():
+    assert sorted(p.stem for p in CHECKS_DIR.glob("*.yml")) == sorted(PRODUCT_TABLES + LANDING_TABLES)
 
 
 @pytest.mark.parametrize("table", PRODUCT_TABLES)

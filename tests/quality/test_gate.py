@@ -23,9 +23,9 @@ def test_clean_fixture_passes_every_check(clean_db, tmp_path):
 
     assert result.ok, result.summary()
     assert {c.outcome for c in result.checks} == {"pass"}
-    # every product table is checked, with its own file's checks
+    # every product table is checked, with its own file's checks, and the landing ledger
     assert {c.dataset for c in result.checks} == {"customer_overview_dp", "product_dp", "account_dp", "transaction_dp",
-                                                  "campaign_event_dp"}
+                                                  "campaign_event_dp", "landing_ledger"}
     assert result.summary().startswith("quality gate PASSED for 2026-01-05")
 
 
@@ -154,6 +154,30 @@ def test_rejected_share_above_threshold_warns_without_failing(tmp_path):
     assert "warnings: customer_overview_dp.rejected_share" in result.summary()
     # a higher threshold (FSDP_REJECTED_SHARE_WARN / rejected_share_warn) silences it
     assert _run(db, tmp_path, rejected_share_warn=0.5, profile=False, record=False).warnings == []
+
+
+def test_refused_files_warn_by_default_and_fail_above_the_configured_limit(tmp_path, monkeypatch):
+    # Regression: a refused landing file showed nowhere in the quality results.
+    db = warehouse.build(tmp_path / "fsdp.duckdb", refused_files=2)
+
+    result = _run(db, tmp_path, profile=False, record=False)
+    assert result.ok, result.summary()
+    assert result.warnings == ["landing_ledger.refused_files"]
+    assert next(c for c in result.checks if c.qualified_name == "landing_ledger.refused_files").value == 2
+
+    monkeypatch.setenv("FSDP_REFUSED_FILES_FAIL", "1")
+    failed = _run(db, tmp_path, profile=False, record=False)
+    assert failed.failed == ["landing_ledger.refused_files"]
+    monkeypatch.setenv("FSDP_REFUSED_FILES_WARN", "5")
+    monkeypatch.setenv("FSDP_REFUSED_FILES_FAIL", "5")
+    assert _run(db, tmp_path, profile=False, record=False).warnings == []
+
+
+def test_unaccounted_landing_rows_fail_the_gate(tmp_path):
+    db = warehouse.build(tmp_path / "fsdp.duckdb")
+    warehouse.execute(db, "update landing_ledger set unaccounted_rows = 3 where outcome = 'accepted'")
+
+    assert "landing_ledger.unaccounted_rows" in _run(db, tmp_path, profile=False, record=False).failed
 
 
 def test_rejected_share_counts_only_the_logical_dates_landing(tmp_path):

@@ -165,8 +165,9 @@ ENTITIES = {"customer_overview": "customer_overview_dp", "product": "product_dp"
             "transaction": "transaction_dp", "campaign_event": "campaign_event_dp"}
 
 
-def build(path: Path, rejected: dict[str, int] | None = None) -> Path:
-    """Create the clean warehouse at ``path``; ``rejected``: entity -> quarantined rows on DAY."""
+def build(path: Path, rejected: dict[str, int] | None = None, refused_files: int = 0) -> Path:
+    """Create the clean warehouse at ``path``; ``rejected``: entity -> quarantined rows on DAY;
+    ``refused_files``: refused landing files on DAY in the landing ledger."""
     con = duckdb.connect(str(path))
     try:
         con.execute("create schema fs_accelerator")
@@ -183,6 +184,13 @@ def build(path: Path, rejected: dict[str, int] | None = None) -> Path:
             con.execute(f"""create table fs_accelerator.{entity}_rejected as
                 select ['some_rule'] as failed_rules, date '{DAY.isoformat()}' as _landed_date
                 from range({bad})""")
+        # the landing ledger: only the columns its checks read (dbt's has more)
+        con.execute(f"""create table fs_accelerator.landing_ledger as
+            select 'accepted' as outcome, date '{DAY.isoformat()}' as landed_date,
+                   date '{DAY.isoformat()}' as registered_for_date, cast(0 as bigint) as unaccounted_rows
+            from range(4)
+            union all
+            select 'refused', date '{DAY.isoformat()}', date '{DAY.isoformat()}', null from range({refused_files})""")
     finally:
         con.close()
     return path

@@ -23,7 +23,7 @@
     {#- fast path first: a value already spelt as allowed is kept as is. Without it the engine
         evaluates lower(trim(x)) once per WHEN, which made staging ~10x slower on DuckDB. #}
     case
-        when {{ source }} in ({% for v in allowed_values(column) %}'{{ v }}'{{ ", " if not loop.last }}{% endfor %})
+        when {{ source }} in ({% for v in allowed_values(column) %}{{ sql_string(v) }}{{ ", " if not loop.last }}{% endfor %})
             then {{ source }}
         else case lower({{ expr }})
         {%- for v in allowed_values(column) %}

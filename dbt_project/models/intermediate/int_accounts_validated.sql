@@ -17,13 +17,12 @@
     ('cust_id_format', regexp_like('cust_id', '^[A-Za-z0-9]{10}$')),
     ('modified_at_required', 'modified_at is not null'),
     ('account_open_date_required', 'account_open_date is not null'),
-    ('account_status_allowed', is_allowed('account_status')),
     ('credit_limit_valid', 'credit_limit is null or credit_limit >= 0'),
     ('current_balance_required', 'current_balance is not null'),
     ('currency_code_valid', regexp_like('currency_code', '^[A-Z]{3}$')),
     ('cust_id_known', 'customer_is_known'),
     ('product_id_known', 'product_is_known'),
-] -%}
+] + contract_rules('accounts') -%}
 
 with
 

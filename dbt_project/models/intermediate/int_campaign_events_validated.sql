@@ -22,13 +22,10 @@
     ('event_id_format', regexp_like('event_id', '^E[0-9]{18}$')),
     ('campaign_id_format', regexp_like('campaign_id', '^[A-Z0-9][A-Z0-9-]{2,31}$')),
     ('campaign_name_valid', 'campaign_name is not null and length(campaign_name) <= 100'),
-    ('stage_allowed', is_allowed('stage')),
     ('stage_ts_required', 'stage_ts is not null'),
-    ('stage_ts_inside_logical_day', 'cast(stage_ts as date) = _landed_date'),
-    ('campaign_channel_allowed', is_allowed('campaign_channel')),
     ('cust_id_known', 'customer_is_known'),
     ('product_id_known', 'product_is_known'),
-] -%}
+] + contract_rules('campaign_events') -%}
 
 with
 
@@ -134,8 +131,10 @@ checked as (
         row_checked.stage_ts,
         row_checked.campaign_channel,
         row_checked._type_errors,
+        row_checked._conflicts_with,
         row_checked._landing_entity,
         row_checked._source_file,
+        row_checked._source_row,
         row_checked._landed_date,
         row_checked._ingested_at,
         row_checked.customer_is_known,

@@ -20,7 +20,6 @@
 {%- set rules = [
     ('cust_id_format', regexp_like('cust_id', '^[A-Za-z0-9]{10}$')),
     ('modified_at_required', 'modified_at is not null'),
-    ('customer_type_allowed', is_allowed('customer_type')),
     ('cust_first_name_valid', "case when " ~ personal ~ " then length(cust_first_name) <= 35 and "
         ~ regexp_like('cust_first_name', name_pattern) ~ " else true end"),
     ('cust_last_name_valid', "length(cust_last_name) <= 35 and " ~ regexp_like('cust_last_name', '^[a-zA-Z]*$')),
@@ -37,29 +36,21 @@
     ('state_valid', 'length(state) <= 30'),
     ('pin_valid', 'length(pin) <= 10'),
     ('email_addr_valid', "length(email_addr) <= 50 and " ~ regexp_like('email_addr', '^[a-z0-9.]+@[a-z]+\\.[a-z]{2,3}')),
-    ('cust_segment_allowed', is_allowed('cust_segment')),
-    ('customer_category_allowed', is_allowed('customer_category')),
-    ('customer_privilege_allowed', is_allowed('customer_privilege')),
-    ('sourcing_channel_allowed', is_allowed('sourcing_channel')),
-    ('customer_risk_category_allowed', is_allowed('customer_risk_category')),
-    ('affluence_level_allowed', is_allowed('affluence_level')),
-    ('customer_status_allowed', is_allowed('customer_status')),
-    ('country_allowed', is_allowed('country')),
-    ('nationality_allowed', is_allowed('nationality')),
-    ('cust_title_allowed', "case when " ~ personal ~ " then " ~ is_allowed('cust_title')
-        ~ " or (cust_title is null and gender = 'I prefer not to say') else true end"),
-    ('gender_allowed', "case when " ~ personal ~ " then " ~ is_allowed('gender') ~ " else true end"),
-    ('marital_status_allowed', "case when " ~ personal ~ " then " ~ is_allowed('marital_status')
-        ~ " or (marital_status is null and gender = 'I prefer not to say') else true end"),
-    ('minor_flag_allowed', "case when " ~ personal ~ " then " ~ is_allowed('minor_flag') ~ " else true end"),
-    ('occupation_allowed', "case when " ~ personal ~ " then " ~ is_allowed('occupation') ~ " else true end"),
-    ('senior_citizen_flag_allowed', "case when " ~ personal ~ " then " ~ is_allowed('senior_citizen_flag') ~ " else true end"),
     ('cust_dob_required_for_personal', "case when " ~ personal ~ " then cust_dob is not null else true end"),
     ('no_personal_attributes_for_non_personal', "case when " ~ non_personal ~ " then cust_title is null"
         ~ " and gender is null and marital_status is null and cust_first_name is null"
         ~ " and cust_middle_name is null and minor_flag is null and senior_citizen_flag is null"
         ~ " and occupation is null else true end"),
-] -%}
+] + contract_rules('customers', refine={
+    'cust_title_allowed': "case when " ~ personal ~ " then " ~ is_allowed('cust_title')
+        ~ " or (cust_title is null and gender = 'I prefer not to say') else true end",
+    'gender_allowed': "case when " ~ personal ~ " then " ~ is_allowed('gender') ~ " else true end",
+    'marital_status_allowed': "case when " ~ personal ~ " then " ~ is_allowed('marital_status')
+        ~ " or (marital_status is null and gender = 'I prefer not to say') else true end",
+    'minor_flag_allowed': "case when " ~ personal ~ " then " ~ is_allowed('minor_flag') ~ " else true end",
+    'occupation_allowed': "case when " ~ personal ~ " then " ~ is_allowed('occupation') ~ " else true end",
+    'senior_citizen_flag_allowed': "case when " ~ personal ~ " then " ~ is_allowed('senior_citizen_flag') ~ " else true end",
+}) -%}
 
 with
 

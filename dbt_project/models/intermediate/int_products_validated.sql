@@ -6,16 +6,14 @@
     ('product_id_format', regexp_like('product_id', '^[A-Za-z0-9_-]{1,20}$')),
     ('modified_at_required', 'modified_at is not null'),
     ('product_name_valid', 'length(product_name) <= 100'),
-    ('product_type_allowed', is_allowed('product_type')),
-    ('product_category_allowed', is_allowed('product_category')),
-    ('card_network_valid', "case when product_type = 'Credit Card' then " ~ is_allowed('card_network')
-        ~ " else card_network is null end"),
     ('annual_fee_valid', 'annual_fee >= 0'),
     ('interest_rate_valid', 'interest_rate between 0 and 100'),
     ('min_cibil_score_valid', 'min_cibil_score is null or min_cibil_score = 0 or min_cibil_score between 300 and 900'),
     ('launch_date_required', 'launch_date is not null'),
-    ('product_status_allowed', is_allowed('product_status')),
-] -%}
+] + contract_rules('products', refine={
+    'card_network_allowed': "case when product_type = 'Credit Card' then " ~ is_allowed('card_network')
+        ~ " else card_network is null end",
+}) -%}
 
 with
 

@@ -17,14 +17,9 @@
     ('txn_ts_required', 'txn_ts is not null'),
     ('amount_positive', 'amount > 0'),
     ('currency_code_valid', regexp_like('currency_code', '^[A-Z]{3}$')),
-    ('txn_type_allowed', is_allowed('txn_type')),
-    ('txn_mode_allowed', is_allowed('txn_mode')),
-    ('channel_allowed', is_allowed('channel')),
-    ('txn_reason_allowed', is_allowed('txn_reason')),
     ('merchant_name_valid', 'merchant_name is null or length(merchant_name) <= 100'),
-    ('txn_status_allowed', is_allowed('txn_status')),
     ('account_id_known', 'account_is_known'),
-] -%}
+] + contract_rules('transactions') -%}
 
 with
 

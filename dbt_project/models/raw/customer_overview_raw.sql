@@ -3,5 +3,6 @@
     history, as in the seed, where both were merged into customer_overview_raw. -#}
 {{ config(materialized='incremental', on_schema_change='fail') }}
 -- depends_on: {{ source('landing', 'customers') }}, {{ source('landing', 'customer_updates') }}
+-- depends_on: {{ ref('landing_inspection') }}
 
-{{ landing_history(['customers', 'customer_updates'], ['cust_id'], 'modified_at') }}
+{{ landing_history(['customers', 'customer_updates']) }}

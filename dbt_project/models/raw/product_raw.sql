@@ -1,4 +1,5 @@
 {{ config(materialized='incremental', on_schema_change='fail') }}
 -- depends_on: {{ source('landing', 'products') }}
+-- depends_on: {{ ref('landing_inspection') }}
 
-{{ landing_history(['products'], ['product_id'], 'modified_at') }}
+{{ landing_history(['products']) }}
