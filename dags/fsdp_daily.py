@@ -59,7 +59,7 @@ BLOB_RETRIES = {"retries": 4, "retry_delay": timedelta(seconds=15), "retry_expon
 
 @dag(
     dag_id="fsdp_daily",
-    schedule="@daily",
+    schedule=settings.daily_schedule(),   # FSDP_DAILY_SCHEDULE, default @daily
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,

@@ -24,6 +24,13 @@ def _path(var: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default
 
 
+def daily_schedule() -> str | None:
+    """fsdp_daily's schedule: ``FSDP_DAILY_SCHEDULE`` (a cron expression or preset, default
+    ``@daily``), or ``none`` for a DAG that runs only when triggered (UI, API, scripts/run.sh)."""
+    value = os.environ.get("FSDP_DAILY_SCHEDULE", "").strip() or "@daily"
+    return None if value.lower() == "none" else value
+
+
 def dbt_project_dir() -> Path:
     return _path("FSDP_DBT_PROJECT_DIR", ROOT / "dbt_project")
 

@@ -33,7 +33,7 @@ def test_every_source_has_freshness_and_a_loaded_at_field():
 
 def test_every_source_column_declares_the_type_it_is_read_as():
     # every column is read as text (all_varchar); declared, so the catalog shows it (not UNKNOWN)
-    doc = yaml.safe_load(SOURCES.read_text())
+    doc = dbt_sources()
     types = {c.get("data_type") for t in doc["sources"][0]["tables"] for c in t["columns"]}
     assert types == {"varchar"}
 

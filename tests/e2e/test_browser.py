@@ -53,8 +53,9 @@ def airflow_ui(tmp_path_factory):
         "AZURITE_BLOB_PORT": str(azurite.port),
         "FSDP_AIRFLOW_LOG_DIR": str(tmp / "logs"),
         "FSDP_BLOB_RETRIES": "1",
-        # only the run this test triggers: no scheduled run when the DAG is unpaused
-        "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+        # only the run this test triggers: no scheduled run when the DAG is unpaused. (Not
+        # scheduler.use_job_schedule=False: it also stops the asset-triggered runs of fsdp_product_health.)
+        "FSDP_DAILY_SCHEDULE": "none",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
     })
     out = (tmp / "airflow.out").open("w")
