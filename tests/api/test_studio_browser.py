@@ -2,12 +2,15 @@
 the dbt-built serving copy: an analyst and a viewer are offered exactly the members they may use;
 the document's debit-to-credit query built by clicking gives /v2/load's rows; the copied cURL
 (run by a shell) and GraphQL (posted as copied) give the same rows; warehouse values are text,
-never markup; the token never reaches a URL, the page's markup or a log."""
+never markup; the token never reaches a URL, the page's markup or a log. Screenshot of the built
+query: FSDP_TEST_ARTIFACTS/studio/studio.png (FSDP_UPDATE_SCREENSHOTS=1: also docs/img/studio.png)."""
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
+from pathlib import Path
 
 import httpx
 import pytest
@@ -20,6 +23,9 @@ from tests.api.studio_page import DOCUMENT_QUERY, StudioPage, browser, chromium,
 pytestmark = [pytest.mark.azurite, pytest.mark.integration]
 
 PERSONAL = {"TW.mask", "TW.dob"}
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(os.environ.get("FSDP_TEST_ARTIFACTS") or ROOT / ".local" / "test-artifacts") / "studio"
+README_SHOT = ROOT / "docs" / "img" / "studio.png"      # FSDP_UPDATE_SCREENSHOTS=1 refreshes it
 RATIO = "transactions.debit_to_credit_ratio"
 
 
@@ -115,6 +121,14 @@ def test_the_documents_query_built_by_clicking_runs_and_its_copied_calls_work_as
     assert meta["Row filters"] == "own_zone"
     assert "calls left in the" in meta["Rate limit"] and len(meta["Request id"]) == 16
     assert "customers.email_addr" not in meta["Masking"]
+    # the README's screenshot: the document's query built, run and previewed
+    shot = ARTIFACTS / "studio.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    page.page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 20_000
+    if os.environ.get("FSDP_UPDATE_SCREENSHOTS"):
+        README_SHOT.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, README_SHOT)
 
     # cURL, exactly as copied, run by a shell
     curl = page.copy("cURL")
