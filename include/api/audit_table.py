@@ -20,6 +20,10 @@ what (method, endpoint, path), the answer (status, error code, rows, latency, th
 scope that refused it) and which data run served it. Not the query text nor its parameters (filter
 values may be customer data) and not the client address: the JSON lines keep those for forensics.
 
+Cost: each trail file is parsed once per change and kept parsed in ``.audit-fold-cache/`` (rows
+as JSON lines, counts and rejects), so a fold parses only today's file again and DuckDB reads the
+other days' parsed rows; ``python -m include.api audit-table`` prints what it took.
+
 Atomic: the file is written next to its final name and renamed over it (a reader opens the old or
 the new file, never half of one); an exclusive ``flock`` on ``audit.duckdb.lock`` keeps two folders
 (the API's workers, scripts/dashboards.sh) from writing at once. Pure stdlib + duckdb: Superset's
@@ -32,12 +36,13 @@ import json
 import math
 import os
 import re
-import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 TABLE_FILE = "audit.duckdb"
+CACHE_DIR = ".audit-fold-cache"       # per trail file: its parsed rows and counts (see _staged)
+CACHE_VERSION = 1
 FILE_RE = re.compile(r"^audit-(\d{4}-\d{2}-\d{2})\.jsonl$")
 DEFAULT_WINDOW_DAYS = 31
 COLUMNS = (   # name, DuckDB type
@@ -131,6 +136,45 @@ def _files(audit_dir: Path, start: date) -> tuple[list[Path], list[str]]:
     return inside, outside
 
 
+def _staged(path: Path, cache: Path) -> tuple[Path, dict]:
+    """One trail file parsed into ``cache/<name>.rows`` (normalised rows, JSON lines) and
+    ``cache/<name>.meta`` (its counts and rejects), reused while the file's size and mtime are
+    those it was parsed at: a day that is over is parsed once, only today's file again."""
+    rows_path, meta_path = cache / f"{path.name}.rows", cache / f"{path.name}.meta"
+    st = path.stat()                      # before reading: an append after it changes the stamp
+    stamp = [st.st_size, st.st_mtime_ns, st.st_ino]
+    try:
+        meta = json.loads(meta_path.read_text())
+        if meta.get("stamp") == stamp and meta.get("version") == CACHE_VERSION and rows_path.exists():
+            return rows_path, meta
+    except (FileNotFoundError, ValueError):
+        pass
+    meta = {"version": CACHE_VERSION, "stamp": stamp, "lines": 0, "rows": 0, "rejected": [], "pending_bytes": 0}
+    data = path.read_bytes()
+    end = data.rfind(b"\n")              # after it: a line still being written
+    meta["pending_bytes"] = len(data) - end - 1
+    tmp = rows_path.with_name(rows_path.name + f".{os.getpid()}.tmp")
+    with open(tmp, "w") as out:
+        for n, raw in enumerate(data[:end].split(b"\n") if end >= 0 else [], start=1):
+            meta["lines"] += 1
+            try:
+                row = parse_line(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                meta["rejected"].append({"file": path.name, "line": n, "reason": "not UTF-8"})
+                continue
+            except ValueError as exc:
+                reason = "empty line" if not raw.strip() else str(exc)
+                meta["rejected"].append({"file": path.name, "line": n, "reason": reason})
+                continue
+            out.write(json.dumps({**row, "source_file": path.name, "line_no": n}) + "\n")
+            meta["rows"] += 1
+    os.replace(tmp, rows_path)
+    meta_tmp = meta_path.with_name(meta_path.name + f".{os.getpid()}.tmp")
+    meta_tmp.write_text(json.dumps(meta))
+    os.replace(meta_tmp, meta_path)       # after the rows: a meta never describes other rows
+    return rows_path, meta
+
+
 def fold(audit_dir: Path, target: Path | None = None, window_days: int = DEFAULT_WINDOW_DAYS,
          now: datetime | None = None) -> FoldResult:
     """Fold the trail's files of the last ``window_days`` UTC days into ``target`` (audit.duckdb)."""
@@ -150,40 +194,31 @@ def fold(audit_dir: Path, target: Path | None = None, window_days: int = DEFAULT
     with open(target.with_name(target.name + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         files, result.outside_window = _files(audit_dir, start)
-        fd, staged_rows = tempfile.mkstemp(prefix=".audit-rows-", suffix=".jsonl", dir=target.parent)
+        cache = target.parent / CACHE_DIR
+        cache.mkdir(exist_ok=True)
+        staged = [_staged(path, cache) for path in files]
+        for path, (_, meta) in zip(files, staged):
+            result.files.append(path.name)
+            result.lines += meta["lines"]
+            result.rows += meta["rows"]
+            result.rejected += meta["rejected"]
+            result.pending_bytes += meta["pending_bytes"]
+        for old in cache.iterdir():       # files that left the window (or the trail)
+            if old.name.split(".jsonl", 1)[0] + ".jsonl" not in result.files:
+                old.unlink(missing_ok=True)
         tmp_db = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         try:
-            with os.fdopen(fd, "w") as out:
-                for path in files:
-                    result.files.append(path.name)
-                    data = path.read_bytes()
-                    end = data.rfind(b"\n")           # after it: a line still being written
-                    result.pending_bytes += len(data) - end - 1
-                    if end < 0:
-                        continue
-                    for n, raw in enumerate(data[:end].split(b"\n"), start=1):
-                        result.lines += 1
-                        try:
-                            row = parse_line(raw.decode("utf-8"))
-                        except UnicodeDecodeError:
-                            result.rejected.append({"file": path.name, "line": n, "reason": "not UTF-8"})
-                            continue
-                        except ValueError as exc:
-                            reason = "empty line" if not raw.strip() else str(exc)
-                            result.rejected.append({"file": path.name, "line": n, "reason": reason})
-                            continue
-                        out.write(json.dumps({**row, "source_file": path.name, "line_no": n}) + "\n")
-                        result.rows += 1
             tmp_db.unlink(missing_ok=True)
             con = duckdb.connect(str(tmp_db))
             try:
                 cols = ", ".join(f'"{c}" {t}' for c, t in COLUMNS)
                 con.execute(f"create table api_calls ({cols})")
-                if result.rows:
+                row_files = [str(rows) for rows, meta in staged if meta["rows"]]
+                if row_files:
                     spec = ", ".join(f"'{c}': '{t}'" for c, t in COLUMNS)
                     names = ", ".join(f'"{c}"' for c, _ in COLUMNS)
                     con.execute(f"insert into api_calls select {names} from read_json(?, format='newline_delimited', "
-                                f"columns={{{spec}}})", [staged_rows])
+                                f"columns={{{spec}}})", [row_files])
                 con.execute("create table audit_rejects (source_file VARCHAR, line_no BIGINT, reason VARCHAR)")
                 if result.rejected:
                     con.executemany("insert into audit_rejects values (?, ?, ?)",
@@ -202,7 +237,6 @@ def fold(audit_dir: Path, target: Path | None = None, window_days: int = DEFAULT
             os.chmod(tmp_db, 0o640)
             os.replace(tmp_db, target)        # readers see the old file or the new one
         finally:
-            Path(staged_rows).unlink(missing_ok=True)
             tmp_db.unlink(missing_ok=True)
             Path(str(tmp_db) + ".wal").unlink(missing_ok=True)
     result.seconds = round(time.monotonic() - started, 3)

@@ -163,6 +163,7 @@ def test_the_table_is_replaced_atomically_and_concurrent_folds_serialise(tmp_pat
             log.write({"request_id": f"w{i}", "caller": "w", "group": "viewer", "endpoint": "meta", "status": 403,
                        "error": "SCOPE_DENIED", "latency_ms": 0.1})
             i += 1
+            time.sleep(0.001)
 
     writer = threading.Thread(target=keep_writing)
     writer.start()
@@ -180,7 +181,30 @@ def test_the_table_is_replaced_atomically_and_concurrent_folds_serialise(tmp_pat
     log.close()
     total = sum(len(p.read_text().splitlines()) for p in audit.glob("audit-*.jsonl"))
     assert final.rows == total and table(db, "select count(*) from api_calls") == [(total,)]
-    assert sorted(p.name for p in audit.iterdir() if p.name.startswith(".")) == []   # no staged file left
+    leftovers = [p.name for p in audit.rglob("*") if p.name.endswith(".tmp")]
+    assert leftovers == []                               # no staged file left
+
+
+def test_a_file_is_parsed_again_only_when_it_changed_and_gone_files_leave_the_cache(tmp_path):
+    audit = tmp_path / "audit"
+    old = write(audit, "2026-12-01", [line(ts="2026-12-01T08:00:00+00:00"), "oops"])
+    today = write(audit, "2026-12-02", [line()])
+    first = fold(audit, now=NOW)
+    cache = audit / ".audit-fold-cache"
+    parsed = {p.name: p.stat().st_mtime_ns for p in cache.iterdir()}
+    with today.open("a") as f:
+        f.write(line(request_id="r9") + "\n")
+    second = fold(audit, now=NOW)
+    again = {p.name: p.stat().st_mtime_ns for p in cache.iterdir()}
+    assert again["audit-2026-12-01.jsonl.rows"] == parsed["audit-2026-12-01.jsonl.rows"]   # not parsed again
+    assert again["audit-2026-12-02.jsonl.rows"] != parsed["audit-2026-12-02.jsonl.rows"]
+    assert (first.rows, second.rows) == (2, 3) and second.rejected == first.rejected == \
+        [{"file": "audit-2026-12-01.jsonl", "line": 2, "reason": "not JSON (Expecting value at column 1)"}]
+    old.unlink()
+    third = fold(audit, now=NOW)
+    assert third.rows == 2 and third.rejected == []
+    assert sorted(p.name for p in cache.iterdir()) == ["audit-2026-12-02.jsonl.meta", "audit-2026-12-02.jsonl.rows"]
+    assert table(table_path(audit), "select count(*) from api_calls") == [(2,)]
 
 
 def test_parse_line_reads_what_auditlog_writes():
