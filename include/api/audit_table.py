@@ -2,7 +2,7 @@
 one small DuckDB file, ``<audit_dir>/audit.duckdb``, that the governance dashboard (Superset, its
 second database) reads read-only.
 
-    result = fold(audit_dir)            # the whole window again; returns what it read and refused
+    result = fold(audit_dir)            # the window's files; returns what it read and refused
     python -m include.api audit-table   # the same from the command line (prints the result as JSON)
 
 The data API folds on its own every ``FSDP_API_AUDIT_FOLD_SECONDS`` (default 300; 0: never) when
@@ -168,9 +168,11 @@ def _staged(path: Path, cache: Path) -> tuple[Path, dict]:
                 continue
             out.write(json.dumps({**row, "source_file": path.name, "line_no": n}) + "\n")
             meta["rows"] += 1
+    os.chmod(tmp, 0o640)                   # as the trail itself: who called is not for everyone
     os.replace(tmp, rows_path)
     meta_tmp = meta_path.with_name(meta_path.name + f".{os.getpid()}.tmp")
     meta_tmp.write_text(json.dumps(meta))
+    os.chmod(meta_tmp, 0o640)
     os.replace(meta_tmp, meta_path)       # after the rows: a meta never describes other rows
     return rows_path, meta
 
@@ -195,7 +197,7 @@ def fold(audit_dir: Path, target: Path | None = None, window_days: int = DEFAULT
         fcntl.flock(lock, fcntl.LOCK_EX)
         files, result.outside_window = _files(audit_dir, start)
         cache = target.parent / CACHE_DIR
-        cache.mkdir(exist_ok=True)
+        cache.mkdir(mode=0o750, exist_ok=True)
         staged = [_staged(path, cache) for path in files]
         for path, (_, meta) in zip(files, staged):
             result.files.append(path.name)
