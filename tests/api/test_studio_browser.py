@@ -197,7 +197,7 @@ def test_a_time_dimension_filters_and_paging_give_loads_rows_in_the_page_and_in_
     tok = token("admin", "studio-browser-admin")
     page = studio().log_in(tok)
     page.pick("transactions.transaction_count", "transactions.channel")
-    page.page.get_by_label("Dimension", exact=True).select_option("transactions.txn_ts")
+    page.page.get_by_label("Time dimension", exact=True).select_option("transactions.txn_ts")
     page.page.get_by_label("Granularity").select_option("day")
     page.page.get_by_label("From").fill(str(fixtures.DAY))
     page.page.get_by_label("To").fill(str(fixtures.DAY))
