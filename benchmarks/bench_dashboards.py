@@ -122,9 +122,14 @@ def main(argv: list[str] | None = None) -> int:
                   flush=True)
         from include.dashboards.assets import load_assets
 
-        slugs = sorted(d["slug"] for d in load_assets().dashboards.values())
+        # the dashboards over the serving copy (the governance one reads the API's audit trail,
+        # empty here: tests/e2e/test_dashboards.py renders it after real API calls)
+        slugs = sorted(d["slug"] for d in load_assets().dashboards.values() if d["slug"] != "api-governance")
+        audit_dir = work / "api-audit"
+        audit_dir.mkdir(parents=True, exist_ok=True)
         for attempt in ("first start (fresh home)", "second start (same home)"):
-            server = ss.SupersetServer(work / "superset", work / "serving")
+            server = ss.SupersetServer(work / "superset", work / "serving",
+                                       extra_env={"FSDP_API_AUDIT_DIR": str(audit_dir)})
             with server:
                 print(f"  {attempt:<31} {server.started_s:7.1f} s  ({load()}; server RSS "
                       f"{server.pid_tree_rss_mb():,.0f} MiB, server cpu {server_cpu(server):.1f} s)", flush=True)

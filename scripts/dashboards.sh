@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start Apache Superset with the data product's dashboards (include/dashboards): installs its venv
 # (.venv-superset), runs the pipeline once when no serving copy has been published yet, migrates
-# the metadata DB (SQLite in .local/superset), imports the dashboards-as-code tree and the roles
+# the metadata DB (SQLite in .local/superset), folds the data API's audit trail into its table
+# (include.api.audit_table), imports the dashboards-as-code tree and the roles
 # and row-level security from user_groups.yml, then serves Superset in the foreground (gunicorn;
 # Ctrl-C stops it) and prints the URL and the login.
 #
@@ -19,7 +20,7 @@ port="$FSDP_SUPERSET_PORT"
 while [ $# -gt 0 ]; do
   case "$1" in
     --port) port="$2"; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -35,6 +36,11 @@ if [ ! -f "$FSDP_SERVING_DIR/current.json" ]; then
   log "no serving copy in ${FSDP_SERVING_DIR#"$ROOT/"} yet: running the pipeline once (scripts/run.sh)"
   "$ROOT/scripts/run.sh"
 fi
+
+# the governance dashboard's table: the data API's audit trail folded into audit.duckdb now (the
+# API refolds it every FSDP_API_AUDIT_FOLD_SECONDS); an empty table when nothing was called yet
+log "folding the data API's audit trail into ${FSDP_API_AUDIT_DIR:-.local/api/audit}/audit.duckdb"
+"$SUPERSET_VENV/bin/python" -m include.api.audit_table >/dev/null
 
 log "preparing Superset in ${FSDP_SUPERSET_HOME#"$ROOT/"} (metadata DB, dashboards, roles, row-level security)"
 "$SUPERSET_VENV/bin/python" -m include.dashboards.bootstrap
@@ -67,6 +73,7 @@ cat <<EOT
   Superset   : $url
   login      : ${FSDP_SUPERSET_ADMIN_USER:-admin} / $SUPERSET_ADMIN_PASSWORD
   dashboards : $url/superset/dashboard/lead-generation/  (and spend-analysis, market-place, campaign-funnel)
+  governance : $url/superset/dashboard/api-governance/  (admin group only: the data API's audit trail)
   data       : the serving copy in ${FSDP_SERVING_DIR#"$ROOT/"} (a new copy is served without a restart)
   users      : $SUPERSET_VENV/bin/python -m include.dashboards user --help   (group and zone roles)
   log        : $logs/superset.log

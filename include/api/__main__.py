@@ -5,6 +5,7 @@
     python -m include.api apikey create --group viewer --name mobile-app [--attr zone=North]
     python -m include.api apikey list | apikey revoke <id>
     python -m include.api usage [--since 2026-12-01]     # calls per group and endpoint, refusals, p50/p99
+    python -m include.api audit-table [--days 31]        # the trail into audit.duckdb (governance dashboard)
     python -m include.api describe                       # the API as JSON (catalog push, docs)
     python -m include.api check                          # validate user_groups.yml and the API files
 """
@@ -54,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     usage = sub.add_parser("usage", help="usage report from the audit trail")
     usage.add_argument("--since", default=None)
     usage.add_argument("--json", action="store_true")
+    fold = sub.add_parser("audit-table", help="fold the audit trail into audit.duckdb (the governance dashboard's table)")
+    fold.add_argument("--days", type=int, default=None, help="UTC days of the trail to fold (default 31)")
     sub.add_parser("describe", help="the API (endpoints, parameters, schemas) as JSON")
     sub.add_parser("check", help="validate user_groups.yml and the API definition files")
     args = parser.parse_args(argv)
@@ -109,6 +112,15 @@ def main(argv: list[str] | None = None) -> int:
 
         report = usage_report(ApiSettings.from_env().audit_dir, args.since)
         print(json.dumps(report, indent=2, default=str) if args.json else format_report(report))
+        return 0
+    if args.command == "audit-table":
+        from include.api.audit_table import DEFAULT_WINDOW_DAYS, fold
+
+        res = fold(ApiSettings.from_env().audit_dir, window_days=args.days or DEFAULT_WINDOW_DAYS)
+        print(json.dumps(res.as_dict(), indent=2))
+        if res.rejected:
+            print(f"{len(res.rejected)} malformed audit line(s): see audit_rejects in {res.path}", file=sys.stderr)
+            return 1
         return 0
     if args.command == "describe":
         from include.api.describe import describe

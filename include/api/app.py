@@ -11,6 +11,7 @@ import json
 import logging
 import time
 import uuid
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
@@ -232,7 +233,20 @@ def run_load(state: ServiceState, request: Request, body: Any, limit=None, offse
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     settings = settings or ApiSettings.from_env()
     state = ServiceState(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        # the audit trail folded into audit.duckdb for the governance dashboard (include.api.audit_table)
+        from include.api.audit_table import Folder
+
+        folder = Folder(settings.audit_dir, settings.audit_fold_seconds).start()
+        try:
+            yield
+        finally:
+            folder.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="FSDP data API",
         version=VERSION,
         description=(

@@ -37,6 +37,7 @@ class ApiSettings:
     api_keys_file: Path = ROOT / ".local" / "api" / "api_keys.json"
     rate_limit_storage: str = "memory://"     # or redis://host:port/db
     audit_dir: Path = ROOT / ".local" / "api" / "audit"
+    audit_fold_seconds: float = 300.0          # audit trail -> audit.duckdb (include.api.audit_table); 0: never
     cache_ttl_seconds: int = 300
     cache_max_entries: int = 512
     semantic_manifest: Path | None = None
@@ -56,6 +57,7 @@ class ApiSettings:
             api_keys_file=_path("FSDP_API_KEYS_FILE", ROOT / ".local" / "api" / "api_keys.json"),
             rate_limit_storage=_env("FSDP_API_RATE_LIMIT_STORAGE", "memory://"),
             audit_dir=_path("FSDP_API_AUDIT_DIR", ROOT / ".local" / "api" / "audit"),
+            audit_fold_seconds=float(_env("FSDP_API_AUDIT_FOLD_SECONDS", "300")),
             cache_ttl_seconds=int(_env("FSDP_API_CACHE_TTL_SECONDS", "300")),
             cache_max_entries=int(_env("FSDP_API_CACHE_MAX_ENTRIES", "512")),
             semantic_manifest=_path("FSDP_SEMANTIC_MANIFEST", Path()) if _env("FSDP_SEMANTIC_MANIFEST") else None,

@@ -463,6 +463,7 @@ def plan_dashboards(tables: dict[str, TablePlan], warnings: list[str], assets_ro
     """The Superset dashboards of include/dashboards/assets, their charts and the tables they read
     (the relations named in their datasets' SQL, matched to dbt's by schema and name)."""
     from include.dashboards.assets import load_assets
+    from include.dashboards.serving import SERVING_COPY_URI
 
     tree = load_assets(assets_root)
     by_relation = {(t.schema.lower(), t.name.lower()): uid for uid, t in tables.items() if t.kind != "source"}
@@ -474,6 +475,8 @@ def plan_dashboards(tables: dict[str, TablePlan], warnings: list[str], assets_ro
                                     chart_type=CHART_TYPES.get(chart["viz_type"], "Other"),
                                     description=chart.get("description")))
             dataset = tree.dataset_of(chart)
+            if tree.database_of(dataset).get("sqlalchemy_uri") != SERVING_COPY_URI:
+                continue   # the governance dashboard's audit database: the API's trail, not a dbt model
             relations = _RELATION.findall(dataset.get("sql") or "") or [(dataset["schema"], dataset["table_name"])]
             for schema, name in relations:
                 uid = by_relation.get((schema.lower(), name.lower()))

@@ -22,6 +22,10 @@ applies the plan inside Superset. The rules (include/dashboards/README.md, Acces
   filters sharing a group key are OR-ed, so a user of the group sees the rows of the zone roles
   they hold, and nothing without one (the API refuses a caller without the claim).
   A zone role can be given to any user: a viewer holding ``zone:North`` sees only North.
+- A dataset with ``extra.fsdp_groups`` (the governance dashboard's audit dataset: ``[admin]``)
+  is given to the listed groups only, whatever else they may read. An unrestricted group left
+  out of one keeps Alpha's abilities but not its ``all_datasource_access`` /
+  ``all_database_access`` (``RoleSpec.all_data`` is False): it reads the datasets listed.
 """
 from __future__ import annotations
 
@@ -42,6 +46,7 @@ class Dataset:
     name: str
     columns: tuple[str, ...]
     members: dict[str, str]            # column -> semantic member
+    groups: tuple[str, ...] | None = None   # only these user groups (extra.fsdp_groups); None: every group
 
     def column_of(self, member: str) -> str | None:
         return next((c for c, m in self.members.items() if m == member), None)
@@ -54,6 +59,7 @@ class RoleSpec:
     sql_lab: bool = False
     datasets: list[str] = field(default_factory=list)
     description: str = ""
+    all_data: bool = False             # keeps the base role's all_datasource_access / all_database_access
 
 
 @dataclass
@@ -114,18 +120,23 @@ def access_plan(groups, datasets: list[Dataset], claim_values: dict[str, list] |
     """The roles and RLS filters for ``groups`` (include.api.groups.UserGroups) over ``datasets``."""
     claim_values = {k: sorted({v for v in vs if v is not None}, key=str) for k, vs in (claim_values or {}).items()}
     _check_no_pii(datasets, {c.lower() for c in tagged_columns})
+    for ds in datasets:
+        unknown = sorted(set(ds.groups or ()) - set(groups.groups))
+        if unknown:
+            raise AccessError(f"dataset {ds.name}: extra.fsdp_groups names {unknown[0]}, not a group of user_groups.yml")
     roles: list[RoleSpec] = []
     rls: list[RlsSpec] = []
     claim_roles: dict[str, RoleSpec] = {}
     for group in groups.groups.values():
         role_name = GROUP_ROLE.format(group.name)
         unrestricted = not group.segments and not group.exclude_members and not group.exclude_tagged
+        open_to_group = [d for d in datasets if d.groups is None or group.name in d.groups]
         if unrestricted:
-            roles.append(RoleSpec(role_name, "Alpha", sql_lab=True, datasets=[d.name for d in datasets],
-                                  description=group.description))
+            roles.append(RoleSpec(role_name, "Alpha", sql_lab=True, datasets=[d.name for d in open_to_group],
+                                  description=group.description, all_data=len(open_to_group) == len(datasets)))
             continue
         allowed = []
-        for ds in datasets:
+        for ds in open_to_group:
             if any(not group.may_use(member, ()) for member in ds.members.values()):
                 continue
             if any(ds.column_of(f.member) is None for s in group.segments for f in s.filters):
@@ -192,5 +203,9 @@ def datasets_from_assets(assets) -> list[Dataset]:
     for body in assets.datasets.values():
         cols = tuple(c["column_name"] for c in body.get("columns") or [])
         members = {c["column_name"]: (c.get("extra") or {}).get("fsdp_member") for c in body.get("columns") or []}
-        out.append(Dataset(body["table_name"], cols, {c: m for c, m in members.items() if m}))
+        only = (body.get("extra") or {}).get("fsdp_groups")
+        if only is not None and (not isinstance(only, list) or not all(isinstance(g, str) for g in only)):
+            raise AccessError(f"dataset {body['table_name']}: extra.fsdp_groups must be a list of user group names")
+        out.append(Dataset(body["table_name"], cols, {c: m for c, m in members.items() if m},
+                           tuple(only) if only is not None else None))
     return out

@@ -31,6 +31,8 @@ ROOT = Path(__file__).resolve().parents[2]
 GROUPS_FILE = ROOT / "include" / "api" / "user_groups.yml"
 MANAGED_URL = "include/dashboards/assets/"       # external_url prefix of the objects the tree manages
 ADMIN_USER_DEFAULT = "admin"
+# what Alpha holds beyond its datasets: every datasource and database
+ALL_DATA_PERMISSIONS = {"all_datasource_access", "all_database_access"}
 
 
 def admin_user() -> str:
@@ -215,13 +217,16 @@ def sync_access(tree: assets_mod.Assets, groups_file: Path) -> dict:
     tables = {t.table_name: t for t in db.session.query(SqlaTable).filter(
         SqlaTable.uuid.in_([ds["uuid"] for ds in tree.datasets.values()])).all()}
     sql_lab = security_manager.find_role("sql_lab")
-    database_perms = {t.database.perm for t in tables.values()}
     for spec in plan.roles:
         role = security_manager.find_role(spec.name) or security_manager.add_role(spec.name)
         perms = list(security_manager.find_role(spec.base).permissions) if spec.base else []
+        if not spec.all_data:   # a dataset is kept from this group (extra.fsdp_groups): only the listed ones
+            perms = [p for p in perms if p.permission.name not in ALL_DATA_PERMISSIONS]
         if spec.sql_lab:
             perms += list(sql_lab.permissions)
-            perms += [security_manager.find_permission_view_menu("database_access", p) for p in database_perms]
+            # SQL Lab on the databases of the datasets the role reads, no other
+            perms += [security_manager.find_permission_view_menu("database_access", p)
+                      for p in sorted({tables[name].database.perm for name in spec.datasets})]
         for name in spec.datasets:
             perms.append(security_manager.find_permission_view_menu("datasource_access", tables[name].perm))
         role.permissions = sorted({p for p in perms if p is not None}, key=lambda p: p.id)

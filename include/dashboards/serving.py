@@ -23,6 +23,10 @@ from pathlib import Path
 
 SERVING_COPY_DB = "fsdp-serving-copy"          # the placeholder "file" of the database URI
 SERVING_COPY_URI = f"duckdb:///{SERVING_COPY_DB}"
+# the governance dashboard's database: the data API's audit trail folded into DuckDB
+# (include.api.audit_table), <FSDP_API_AUDIT_DIR>/audit.duckdb, replaced atomically at every fold
+API_AUDIT_DB = "fsdp-api-audit"
+API_AUDIT_URI = f"duckdb:///{API_AUDIT_DB}"
 ROOT = Path(__file__).resolve().parents[2]
 
 DUCKDB_CONFIG = {"enable_external_access": False, "lock_configuration": True}
@@ -66,12 +70,26 @@ def current_copy() -> dict:
         return dict(_cached["copy"])  # type: ignore[arg-type]
 
 
+def audit_table() -> Path:
+    """The data API's audit database (include.api.audit_table writes it; same FSDP_API_AUDIT_DIR)."""
+    value = os.environ.get("FSDP_API_AUDIT_DIR")
+    folder = Path(value).expanduser().resolve() if value else ROOT / ".local" / "api" / "audit"
+    path = folder / "audit.duckdb"
+    if not path.exists():
+        raise NoServingCopy(f"the API's audit trail has not been folded into {path} yet: "
+                            "python -m include.api audit-table (the data API does it every 5 minutes)")
+    return path
+
+
 def connection_mutator(url, params: dict, username, security_manager, source):
-    """Superset's DB_CONNECTION_MUTATOR: the current copy for the placeholder, read-only DuckDB settings."""
+    """Superset's DB_CONNECTION_MUTATOR: the current copy (or the audit database) for the
+    placeholder, read-only DuckDB settings."""
     if url.get_backend_name() != "duckdb":
         return url, params
     if url.database == SERVING_COPY_DB:
         url = url.set(database=current_copy()["path"])
+    elif url.database == API_AUDIT_DB:
+        url = url.set(database=str(audit_table()))
     query = {k: v for k, v in url.query.items() if k != "access_mode"}
     url = url.set(query=query)
     connect_args = params.setdefault("connect_args", {})

@@ -2,12 +2,15 @@
 the dbt-built serving copy: an analyst and a viewer are offered exactly the members they may use;
 the document's debit-to-credit query built by clicking gives /v2/load's rows; the copied cURL
 (run by a shell) and GraphQL (posted as copied) give the same rows; warehouse values are text,
-never markup; the token never reaches a URL, the page's markup or a log."""
+never markup; the token never reaches a URL, the page's markup or a log. Screenshot of the built
+query: FSDP_TEST_ARTIFACTS/studio/studio.png (FSDP_UPDATE_SCREENSHOTS=1: also docs/img/studio.png)."""
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
+from pathlib import Path
 
 import httpx
 import pytest
@@ -20,6 +23,9 @@ from tests.api.studio_page import DOCUMENT_QUERY, StudioPage, browser, chromium,
 pytestmark = [pytest.mark.azurite, pytest.mark.integration]
 
 PERSONAL = {"TW.mask", "TW.dob"}
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(os.environ.get("FSDP_TEST_ARTIFACTS") or ROOT / ".local" / "test-artifacts") / "studio"
+README_SHOT = ROOT / "docs" / "img" / "studio.png"      # FSDP_UPDATE_SCREENSHOTS=1 refreshes it
 RATIO = "transactions.debit_to_credit_ratio"
 
 
@@ -115,6 +121,14 @@ def test_the_documents_query_built_by_clicking_runs_and_its_copied_calls_work_as
     assert meta["Row filters"] == "own_zone"
     assert "calls left in the" in meta["Rate limit"] and len(meta["Request id"]) == 16
     assert "customers.email_addr" not in meta["Masking"]
+    # the README's screenshot: the document's query built, run and previewed
+    shot = ARTIFACTS / "studio.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    page.page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 20_000
+    if os.environ.get("FSDP_UPDATE_SCREENSHOTS"):
+        README_SHOT.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, README_SHOT)
 
     # cURL, exactly as copied, run by a shell
     curl = page.copy("cURL")
@@ -177,6 +191,42 @@ def test_the_viewer_copies_a_working_curl_and_is_told_graphql_and_sql_are_not_it
     page.tab("SQL")
     assert "no sql scope" in page.page.locator("#sql-note").inner_text()
     assert page.page.locator("#code-sql").inner_text() == ""
+
+
+def test_a_time_dimension_filters_and_paging_give_loads_rows_in_the_page_and_in_the_copied_calls(studio, studio_api):
+    tok = token("admin", "studio-browser-admin")
+    page = studio().log_in(tok)
+    page.pick("transactions.transaction_count", "transactions.channel")
+    page.page.get_by_label("Time dimension", exact=True).select_option("transactions.txn_ts")
+    page.page.get_by_label("Granularity").select_option("day")
+    page.page.get_by_label("From", exact=True).fill(str(fixtures.DAY))
+    page.page.get_by_label("To", exact=True).fill(str(fixtures.DAY))
+    page.add_filter("transactions.channel", "in", ["Mobile", "Web"])
+    page.add_sort("transactions.txn_ts", "asc")
+    page.add_sort("transactions.channel", "desc")
+    page.set_paging(1, 1)
+    assert "rows in" in page.run(), page.error()
+    query = {"measures": ["transactions.transaction_count"], "dimensions": ["transactions.channel"],
+             "timeDimensions": [{"dimension": "transactions.txn_ts", "granularity": "day",
+                                 "dateRange": [str(fixtures.DAY), str(fixtures.DAY)]}],
+             "filters": [{"member": "transactions.channel", "operator": "in", "values": ["Mobile", "Web"]}],
+             "order": [["transactions.txn_ts", "asc"], ["transactions.channel", "desc"]], "limit": 1, "offset": 1}
+    expected = load(studio_api, tok, query)
+    columns = ["transactions.channel", "transactions.txn_ts.day", "transactions.transaction_count"]
+    assert page.columns() == columns
+    assert expected["data"] and expected["data"][0]["transactions.channel"] == "Mobile"   # page 2 of Web, Mobile
+    assert same_rows(page.rows(), expected["data"], columns)
+    done = subprocess.run(["bash", "-c", page.copy("cURL")], capture_output=True, text=True, timeout=180)
+    assert json.loads(done.stdout)["data"] == expected["data"]
+    resp = httpx.post(studio_api.url + "/v2/graphql", json={"query": page.copy("GraphQL")},
+                      headers={"Authorization": f"Bearer {tok}"}, timeout=120)
+    assert resp.json()["data"]["load"]["data"] == expected["data"]
+    # every control has a name a screen reader reads out
+    unnamed = page.page.evaluate("""() => [...document.querySelectorAll('input, select, textarea, button')]
+        .filter(e => !e.closest('[hidden]') && !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+                     && !(e.tagName === 'BUTTON' && e.textContent.trim()))
+        .map(e => e.outerHTML)""")
+    assert unnamed == []
 
 
 def test_values_are_rendered_as_text_and_the_page_refuses_markup_from_strings(studio, studio_api):

@@ -93,8 +93,45 @@ def test_the_project_tree_and_user_groups_give_every_group_its_dashboards():
 
     plan = access_plan(load(GROUPS_FILE), datasets_from_assets(tree), {"zone": ["North"]})
     every = sorted(ds["table_name"] for ds in tree.datasets.values())
-    for name in ("admin", "analyst", "viewer"):
-        assert sorted(plan.role(f"group:{name}").datasets) == every, name
-    # every dataset carries the zone, so the analyst's filter (and a zone role) restricts all of them
+    served = sorted(set(every) - {"governance_api_calls"})
+    assert sorted(plan.role("group:admin").datasets) == every and plan.role("group:admin").all_data
+    for name in ("analyst", "viewer"):   # the governance dashboard's audit dataset is the admin group's only
+        assert sorted(plan.role(f"group:{name}").datasets) == served, name
+        assert not plan.role(f"group:{name}").all_data
+    # every served dataset carries the zone, so the analyst's filter (and a zone role) restricts all of them
     north = [f for f in plan.rls if f.roles == ["zone:North"]]
-    assert sorted(d for f in north for d in f.datasets) == every
+    assert sorted(d for f in north for d in f.datasets) == served
+
+
+AUDIT = Dataset("audit", ("caller", "status"), {}, ("admin",))
+
+
+def test_a_dataset_for_listed_groups_only_is_kept_from_every_other_group_unrestricted_ones_included():
+    ops = {"name": "ops", "api_scopes": ["data"], "userTags": [],
+           "rateLimits": {"requestsPerMinute": 5, "requestsPerHour": 50, "concurrentRequests": 1}}
+    plan = access_plan(groups(ops), [CUSTOMERS, PRODUCTS, AUDIT], {"zone": ["North"]})
+    admin, ops_role = plan.role("group:admin"), plan.role("group:ops")
+    assert admin.datasets == ["customers", "products", "audit"] and admin.all_data
+    # ops is unrestricted too (Alpha, SQL Lab) but not listed: Alpha's all-data permissions are dropped
+    assert (ops_role.base, ops_role.sql_lab, ops_role.all_data) == ("Alpha", True, False)
+    assert ops_role.datasets == ["customers", "products"]
+    assert plan.role("group:viewer").datasets == ["customers", "products"]
+    assert plan.role("group:analyst").datasets == ["customers"]
+    # a dataset without a zone is not row-filtered by a zone role: it is not given to those holding one
+    assert all("audit" not in f.datasets for f in plan.rls)
+
+
+def test_a_dataset_for_an_unknown_group_is_an_error_not_a_dataset_nobody_sees():
+    with pytest.raises(AccessError, match="admins"):
+        access_plan(groups(), [Dataset("audit", ("caller",), {}, ("admins",))], {})
+
+
+def test_fsdp_groups_is_read_from_the_dataset_extra_and_must_be_a_list():
+    tree = load_assets()
+    specs = {d.name: d for d in datasets_from_assets(tree)}
+    assert specs["governance_api_calls"].groups == ("admin",)
+    assert specs["dashboard_customers"].groups is None
+    broken = next(iter(tree.datasets.values()))
+    broken["extra"] = {"fsdp_groups": "admin"}
+    with pytest.raises(AccessError, match="must be a list"):
+        datasets_from_assets(tree)

@@ -5,7 +5,9 @@ no chart shows an error; the numbers Superset's chart-data API answered equal pl
 serving copy; a zone role restricts every chart to its zone and an analyst without one sees
 nothing; restricted groups have no SQL Lab and cannot reach other tables or PII through adhoc SQL;
 nobody reads clear PII or other files through Superset; a new serving copy is served without a
-restart. Screenshots: FSDP_TEST_ARTIFACTS (default .local/test-artifacts)/dashboards/<slug>.png;
+restart; the governance dashboard shows the calls a real data API (uvicorn, over HTTP) answered,
+401, 403 and 429 included, with numbers equal to plain SQL over its audit lines, to the admin
+group only. Screenshots: FSDP_TEST_ARTIFACTS (default .local/test-artifacts)/dashboards/<slug>.png;
 with FSDP_UPDATE_SCREENSHOTS=1 also docs/dashboards/ (the README's)."""
 from __future__ import annotations
 
@@ -43,8 +45,52 @@ def stack(tmp_path_factory):
     serving_dir = tmp / "serving"
     copy = serving.publish(warehouse.duckdb_path, "test-run", DAYS[-1], QUALITY_OK,
                            manifest_path=warehouse.target_path / "manifest.json", target_dir=serving_dir)
-    with ss.SupersetServer(tmp, serving_dir) as server:
-        yield {"server": server, "warehouse": warehouse, "serving_dir": serving_dir, "copy": copy, "tmp": tmp}
+    audit_dir = call_the_api(tmp / "api", serving_dir)
+    with ss.SupersetServer(tmp, serving_dir, extra_env={"FSDP_API_AUDIT_DIR": str(audit_dir)}) as server:
+        yield {"server": server, "warehouse": warehouse, "serving_dir": serving_dir, "copy": copy, "tmp": tmp,
+               "audit_dir": audit_dir}
+
+
+VIEWER_PER_MINUTE = 4     # the API's viewer limit in this test, so a few calls reach a 429
+OVER_THE_LIMIT = 2        # viewer calls past it: each answered 429
+
+
+def call_the_api(work: Path, serving_dir: Path) -> Path:
+    """The data API as a real uvicorn on the serving copy, called as admin, analyst and viewer,
+    without and with bad credentials, past the scope and past a rate limit; returns its audit
+    folder (scripts/dashboards.sh folds it into the governance dashboard's table at start)."""
+    import yaml
+
+    from include.api.settings import PACKAGE_DIR
+    from tests.api.server import ApiServer
+
+    groups = yaml.safe_load((PACKAGE_DIR / "user_groups.yml").read_text())
+    for group in groups["userGroups"]:
+        if group["name"] == "viewer":
+            group["rateLimits"]["requestsPerMinute"] = VIEWER_PER_MINUTE
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "user_groups.yml").write_text(yaml.safe_dump(groups, sort_keys=False))
+    api = ApiServer(work, serving_dir, user_groups=work / "user_groups.yml",
+                    env={"FSDP_API_AUDIT_FOLD_SECONDS": "0"}).start()
+    try:
+        c = api.client()
+        by_zone = {"measures": ["transactions.debit_to_credit_ratio"], "dimensions": ["customers.zone"]}
+        count = {"measures": ["customers.customer_count"], "dimensions": ["customers.city"]}
+        statuses = []
+        for _ in range(3):
+            statuses.append(c.load(by_zone, c.auth("admin", sub="gov-admin")).status_code)
+        statuses.append(c.load(count, c.auth("analyst", sub="gov-analyst", zone="North")).status_code)
+        statuses.append(c.load(count, {}).status_code)                                           # 401
+        statuses.append(c.load(count, {"Authorization": "Bearer not-a-token"}).status_code)      # 401
+        statuses.append(c.load(count, c.auth("analyst", sub="gov-analyst-nozone")).status_code)  # 403 no claim
+        statuses.append(c.get("/v2/meta", headers=c.auth("viewer", sub="gov-viewer")).status_code)  # 403 scope
+        for _ in range(VIEWER_PER_MINUTE + OVER_THE_LIMIT):
+            statuses.append(c.load(by_zone, c.auth("viewer", sub="gov-viewer")).status_code)    # ... 429
+        statuses.append(c.get("/studio/").status_code)
+    finally:
+        api.stop()
+    assert {200, 401, 403, 429} <= set(statuses), statuses
+    return api.audit_dir
 
 
 @pytest.fixture(scope="module")
@@ -151,6 +197,12 @@ def test_key_numbers_equal_plain_sql_on_the_marts(renders, slices, sql):
     assert set(got) == set(want) and all(close(got[k], want[k]) for k in want)
 
 
+def serving_db_id(admin) -> int:
+    (db_id,) = [d["id"] for d in admin.get("/api/v1/database/", columns=["id", "database_name"])["result"]
+                if d["database_name"] == "FSDP serving copy"]
+    return db_id
+
+
 def _replay(api, render, slices, key) -> list[dict]:
     (slice_id,) = [i for i, k in slices.items() if k == key and i in render.requests]
     answer = api.chart_data({**render.requests[slice_id], "force": True})
@@ -196,7 +248,7 @@ def test_a_zone_role_restricts_every_chart_and_an_analyst_without_one_sees_nothi
 
 def test_restricted_groups_get_no_sql_lab_and_no_other_table_or_pii_through_adhoc_sql(renders, slices, users, admin):
     lead = renders["lead-generation"]
-    db_id = admin.get("/api/v1/database/", columns=["id", "database_name"])["result"][0]["id"]
+    db_id = serving_db_id(admin)
     (slice_id,) = [i for i, k in slices.items() if k == "lead_customers_by_archetype"]
     base = lead.requests[slice_id]
     for name in ("ana_north", "vic_all"):
@@ -238,7 +290,7 @@ def _sql_lab(api, db_id: int, statement: str) -> dict:
 
 def test_sql_lab_of_the_admin_group_reads_no_clear_pii_and_no_other_file(stack, admin, users):
     api = users["adm_group"]
-    db_id = admin.get("/api/v1/database/", columns=["id", "database_name"])["result"][0]["id"]
+    db_id = serving_db_id(admin)
     clear = {r[0] for r in duckdb.connect(str(stack["warehouse"].duckdb_path), read_only=True).execute(
         "select email_addr from marketplace.customers where email_addr is not null").fetchall()}
     answer = _sql_lab(api, db_id, "select email_addr, cust_dob from marketplace.customers")
@@ -269,5 +321,103 @@ def test_a_new_serving_copy_is_served_without_a_restart(stack, admin, renders, s
     answer = admin.chart_data({**lead.requests[slice_id], "force": False})   # cached answers are per copy
     assert left < before
     assert answer["result"][0]["data"][0]["customer_count"] == left
-    db_id = admin.get("/api/v1/database/", columns=["id"])["result"][0]["id"]
+    db_id = serving_db_id(admin)
     assert _sql_lab(admin, db_id, "select run_id from serving_copy")["data"] == [{"run_id": "test-run-2"}]
+
+
+# ---- the governance dashboard (the data API's audit trail) --------------------------------------
+
+def audit_sql(stack):
+    """Plain SQL over the audit JSON lines themselves (not the folded table Superset reads)."""
+    con = duckdb.connect()
+    con.execute(f"""create view trail as select
+        coalesce(caller, '(unauthenticated)') as caller, coalesce("group", '(none)') as user_group,
+        endpoint, status, rows, latency_ms, rate_limit
+        from read_json('{stack["audit_dir"]}/audit-*.jsonl', format='newline_delimited',
+            columns={{ts: 'TIMESTAMPTZ', caller: 'VARCHAR', "group": 'VARCHAR', endpoint: 'VARCHAR',
+                     status: 'INTEGER', rows: 'BIGINT', latency_ms: 'DOUBLE', rate_limit: 'JSON'}})""")
+    return lambda statement: con.execute(statement).fetchall()
+
+
+def test_the_governance_dashboard_shows_the_api_calls_as_plain_sql_over_the_audit_lines(stack, renders, slices):
+    q = audit_sql(stack)
+    gov = renders["api-governance"]
+    assert gov.errors == []
+    (calls, refused, limited, rows), = q("""select count(*), count(*) filter (where status in (401, 403, 429)),
+        count(*) filter (where status = 429), coalesce(sum(rows), 0) from trail""")
+    assert {s for (s,) in q("select distinct status from trail")} >= {200, 401, 403, 429}
+    assert answer_rows(gov, slices, "governance_calls")[0]["calls"] == calls
+    assert answer_rows(gov, slices, "governance_refusals")[0]["refusals"] == refused
+    assert answer_rows(gov, slices, "governance_rate_limit_hits")[0]["rate_limit_hits"] == limited == OVER_THE_LIMIT
+    assert answer_rows(gov, slices, "governance_rows_served")[0]["rows_served"] == rows > 0
+    # by group and API: calls, refusals by status, p50/p99 latency, rows
+    want = {(g, e): (n, r, u, f, x, p50, p99, s) for g, e, n, r, u, f, x, p50, p99, s in q("""
+        select user_group, endpoint, count(*), count(*) filter (where status in (401, 403, 429)),
+               count(*) filter (where status = 401), count(*) filter (where status = 403),
+               count(*) filter (where status = 429), quantile_cont(latency_ms, 0.5),
+               quantile_cont(latency_ms, 0.99), coalesce(sum(rows), 0)
+        from trail group by all""")}
+    got = {(r["user_group"], r["endpoint"]): (r["calls"], r["refusals"], r["unauthenticated"], r["forbidden"],
+                                             r["rate_limit_hits"], r["p50_latency_ms"], r["p99_latency_ms"],
+                                             r["rows_served"])
+           for r in answer_rows(gov, slices, "governance_by_group_and_api")}
+    assert set(got) == set(want)
+    for key, values in want.items():
+        assert got[key][:5] == values[:5] and got[key][7] == values[7], key
+        assert close(got[key][5], values[5]) and close(got[key][6], values[6]), key
+    assert want[("(none)", "load")][2] == 2 and want[("viewer", "load")][4] == OVER_THE_LIMIT and want[("viewer", "meta")][3] == 1
+    # by hour, group and API
+    hourly = answer_rows(gov, slices, "governance_by_group_api_and_hour")
+    assert sum(r["calls"] for r in hourly) == calls and sum(r["refusals"] for r in hourly) == refused
+    # top callers
+    top = {r["caller"]: (r["calls"], r["refusals"], r["rate_limit_hits"], r["rows_served"])
+           for r in answer_rows(gov, slices, "governance_top_callers")}
+    assert top == {c: (n, r, x, s) for c, n, r, x, s in q("""
+        select caller, count(*), count(*) filter (where status in (401, 403, 429)), count(*) filter (where status = 429),
+               coalesce(sum(rows), 0) from trail group by 1 order by 2 desc limit 10""")}
+    # rate-limit hits by the limit that refused them
+    hits = {(r["rate_limit_scope"], r["caller"]): r["calls"]
+            for r in answer_rows(gov, slices, "governance_rate_limit_hits_by_caller")}
+    assert hits == {(scope, c): n for scope, c, n in q("""
+        select json_extract_string(rate_limit, '$.scope'), caller, count(*) from trail where status = 429
+        group by all""")}
+    # refusals per hour and status: every refusal in some hour
+    per_hour = answer_rows(gov, slices, "governance_refusals_by_hour_and_status")
+    assert sum(v for r in per_hour for k, v in r.items() if k != "hour" and v) == refused
+
+
+GOVERNANCE = "api-governance"
+
+
+def test_only_the_admin_group_sees_the_governance_dashboard(stack, renders, slices, users):
+    gov = renders[GOVERNANCE]
+    mine = {i for i, k in slices.items() if k.startswith("governance_")}
+    (top,) = [i for i in mine if slices[i] == "governance_top_callers"]
+    admin_rows = _replay(users["adm_group"], gov, slices, "governance_top_callers")
+    assert admin_rows == answer_rows(gov, slices, "governance_top_callers")
+    assert users["adm_group"].get(f"/api/v1/dashboard/{GOVERNANCE}")["result"]["slug"] == GOVERNANCE
+    for name in ("ana_north", "ana_nozone", "vic_south", "vic_all"):
+        api = users[name]
+        with pytest.raises(ss.ApiError) as exc:
+            api.get(f"/api/v1/dashboard/{GOVERNANCE}")
+        assert exc.value.status in (403, 404), (name, exc.value)
+        with pytest.raises(ss.ApiError) as exc:
+            api.chart_data({**gov.requests[top], "force": True})
+        assert exc.value.status in (403, 404), (name, exc.value)
+        listed = {d["slug"] for d in api.get("/api/v1/dashboard/", columns=["slug"], page_size=100)["result"]}
+        assert GOVERNANCE not in listed and "market-place" in listed, name
+        charts = {c["id"] for c in api.get("/api/v1/chart/", columns=["id"], page_size=100)["result"]}
+        assert not charts & mine, name
+        datasets = {d["table_name"] for d in api.get("/api/v1/dataset/", columns=["table_name"], page_size=100)["result"]}
+        assert "governance_api_calls" not in datasets, name
+    # and in the browser: the analyst's page draws no chart and receives no chart data
+    server = stack["server"]
+    with ss.browser() as b:
+        page = b.new_page(viewport={"width": 1400, "height": 900})
+        ss.login(page, server.base, "ana_north", "pw-ana_north-123")
+        answered = []
+        page.on("response", lambda r: answered.append(r.status) if "/api/v1/chart/data" in r.url else None)
+        page.goto(f"{server.base}/superset/dashboard/{GOVERNANCE}/")
+        page.wait_for_timeout(8000)
+        assert page.locator("[data-test-chart-id]").count() == 0
+        assert 200 not in answered
