@@ -122,12 +122,12 @@ def test_a_rerun_of_a_day_lands_the_same_bytes(tmp_path):
     lander = Lander(open_store(str(tmp_path)))
     days = [date(2026, 11, 29), date(2026, 11, 30), date(2026, 12, 1)]
     for day in days:
-        daily(lander, day, seed=3, customers=3000, bad_rows=7)
+        daily(lander, day, seed=3, customers=3000, bad_rows=600)   # bad campaign events: 600 per 3000 customers
     files = lambda: {p: hashlib.sha256(lander.store.get(lander.landing, p)).hexdigest()
                      for p in lander.landed_paths("campaign_events")}
     before = files()
     assert len(before) == 6                      # the day's events and its bad rows, per day
-    daily(lander, days[1], seed=3, customers=3000, bad_rows=7)
+    daily(lander, days[1], seed=3, customers=3000, bad_rows=600)
     assert files() == before
 
 
@@ -147,3 +147,15 @@ def test_bad_rows_come_one_kind_each_with_ids_after_the_days_events(simulated):
     assert all(r["stage"] not in STAGES for r in by_kind["unknown_stage"])
     assert all(r["stage_ts"].date() < day for r in by_kind["outside_logical_day"])
     assert all(r["product_id"] == "PRD9999" for r in by_kind["unknown_product"])
+
+
+def test_bad_campaign_events_keep_the_proportion_bad_rows_has_to_the_customer_base():
+    # Regression: --bad-rows 25 put 25 bad events next to a 500-customer day's 12 real ones (67 %
+    # rejected), so every default quick-start run ended "with warnings" on campaign_event_dp
+    from include.mockgen.runner import campaign_bad_rows
+
+    assert campaign_bad_rows(25, 12, 500) == 0
+    assert campaign_bad_rows(100, 12, 500) == 2
+    assert campaign_bad_rows(25, 2_400, 100_000) == 0 and campaign_bad_rows(1_000, 2_400, 100_000) == 24
+    assert campaign_bad_rows(25, 12, 0) == 0 and campaign_bad_rows(0, 12, 500) == 0
+    assert campaign_bad_rows(50, 1_000, 100) == 50                 # never more than asked for
