@@ -124,7 +124,8 @@ def test_each_checkout_has_its_own_ports_and_storage(two_checkouts):
     a, b = two_checkouts["a"], two_checkouts["b"]
     pa, pb = ports_of(a), ports_of(b)
     assert set(pa) == set(pb) == {"AZURITE_BLOB_PORT", "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT",
-                                  "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT", "FSDP_AIRFLOW_PORT"}
+                                  "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT", "FSDP_AIRFLOW_PORT",
+                                  "FSDP_API_PORT", "FSDP_SUPERSET_PORT"}
     assert not set(pa.values()) & set(pb.values())
     ea, eb = checkout_env(a), checkout_env(b)
     assert f":{pa['AZURITE_BLOB_PORT']}/" in ea["AZURE_STORAGE_CONNECTION_STRING"]
@@ -149,12 +150,21 @@ def test_each_warehouse_records_only_its_own_runs(two_checkouts):
 
 
 def _landed(out: str) -> dict[str, int]:
-    """entity -> rows landed, from the summary's table."""
-    rows = {}
+    """entity -> rows landed, from the run report's "rows per entity and stage" table (its columns
+    found by the header, which names them)."""
+    rows, column = {}, None
     for line in out.splitlines():
         parts = line.split()
-        if line.startswith("  ") and len(parts) == 5 and parts[1].replace(",", "").isdigit():
-            rows[parts[0]] = int(parts[1].replace(",", ""))
+        if parts[:2] == ["entity", "landed"]:
+            column = parts.index("landed")
+            continue
+        if column is None:
+            continue
+        if not parts or not parts[column].replace(",", "").isdigit():
+            if rows:
+                break
+            continue
+        rows[parts[0]] = int(parts[column].replace(",", ""))
     return rows
 
 
