@@ -128,7 +128,15 @@ def test_every_refused_file_is_in_the_printed_run_report_with_its_reason(landing
 
 def test_the_run_report_and_the_ledger_hold_every_file_and_row(landing_day):
     env = landing_day["env"]
-    [path] = (Path(env["FSDP_REPORTS_DIR"]) / "runs" / DAY.isoformat()).glob("*.json")
+    # each run keeps its own report (the fixture runs the day twice): the first, successful run's
+    import re
+
+    from include.pipeline.run_report import report_path
+
+    run_id = re.search(rf"fsdp_daily {DAY}: SUCCESS\S*(?: WITH WARNINGS)?\s+\(run (\S+),", landing_day["proc"].stdout)
+    assert run_id, landing_day["proc"].stdout[-2000:]
+    assert len(list((Path(env["FSDP_REPORTS_DIR"]) / "runs" / DAY.isoformat()).glob("*.json"))) == 2
+    path = report_path(DAY, run_id.group(1), Path(env["FSDP_REPORTS_DIR"]))
     sections = json.loads(path.read_text())["sections"]
     assert {f["path"]: f["reason"] for f in sections["landing"]["refused_files"]} == {
         f.path: f.reason for f in landing_day["files"] if f.outcome == "refused"}
