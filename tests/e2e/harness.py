@@ -70,3 +70,13 @@ def parse_manifest(env: dict[str, str]) -> None:
 def init_airflow(env: dict[str, str]) -> None:
     """Metadata DB migrated and the duckdb_writer pool created (what scripts/lib.sh ensure_airflow does)."""
     run([str(PYTHON), "-m", "include.pipeline.embedded", "init"], env)
+
+
+def long_scenario(what: str):
+    """Marks an end-to-end scenario of several full pipeline runs (10+ minutes each on 2 cores).
+    Skipped with this reason unless ``FSDP_E2E_LONG=1``: the default suite stays inside its time
+    budget; the same guarantees have fast tests with real processes (tests/pipeline, tests/scripts)."""
+    import pytest
+
+    return pytest.mark.skipif(os.environ.get("FSDP_E2E_LONG") != "1",
+                              reason=f"{what}: a long scenario of several pipeline runs; FSDP_E2E_LONG=1 scripts/test.sh runs it")

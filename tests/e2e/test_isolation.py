@@ -26,7 +26,7 @@ import pytest
 
 from tests.e2e import harness
 
-pytestmark = [pytest.mark.azurite, pytest.mark.integration]
+pytestmark = [pytest.mark.azurite, pytest.mark.integration, harness.long_scenario("two checkouts and two runs at once")]
 
 ROOT = harness.ROOT
 D1, D2 = "2026-05-04", "2026-05-05"

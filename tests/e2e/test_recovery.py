@@ -27,7 +27,7 @@ from include.pipeline import run_report
 from tests.conftest import AzuriteProcess, _free_port
 from tests.e2e import harness
 
-pytestmark = [pytest.mark.azurite, pytest.mark.integration]
+pytestmark = [pytest.mark.azurite, pytest.mark.integration, harness.long_scenario("a killed run, then its rerun through a storage outage")]
 
 CRASH_DAY = "2026-04-02"
 ROWS = 100
