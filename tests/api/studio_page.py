@@ -2,37 +2,14 @@
 Studio's browser tests and the governance dashboard's end-to-end test."""
 from __future__ import annotations
 
-import os
 import re
-import shutil
-from contextlib import contextmanager
 
-# Debian's chromium, driven by playwright (its own browser download needs a host this workplace cannot reach)
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+from tests.e2e.harness import CHROMIUM_FLAGS, browser, chromium  # noqa: F401 (re-exported)
+
 # the machine is shared and loaded: generous waits, they only cost time when something is wrong
 WAIT_MS = 120_000
 DOCUMENT_QUERY = {"measures": ["transactions.debit_to_credit_ratio"],
                   "dimensions": ["customers.zone", "customers.city", "customers.branch_name", "transactions.channel"]}
-
-
-def chromium() -> str | None:
-    for candidate in ("/usr/lib/chromium/chromium", shutil.which("chromium") or ""):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
-@contextmanager
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium(), headless=True, args=CHROMIUM_FLAGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 class StudioPage:

@@ -17,12 +17,11 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar
 from pathlib import Path
 
-from tests.e2e.harness import CHROMIUM_FLAGS, chromium, free_port
+from tests.e2e.harness import CHROMIUM_FLAGS, browser, chromium, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SUPERSET_PYTHON = ROOT / ".venv-superset" / "bin" / "python"
@@ -171,18 +170,6 @@ class SupersetServer:
         if proc.returncode != 0:
             raise RuntimeError(f"include.dashboards {' '.join(args)} exited {proc.returncode}:\n{proc.stderr[-3000:]}")
         return json.loads([line for line in proc.stdout.splitlines() if line.startswith("{")][-1])
-
-
-@contextmanager
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium(), headless=True, args=CHROMIUM_FLAGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @dataclass
