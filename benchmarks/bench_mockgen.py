@@ -8,6 +8,14 @@
 2. end to end: ``generate`` of products + customers + accounts + transactions to a local temporary
    directory (CSV encoding, landing and history copies included), in a child process so its peak
    RSS is measured alone. Target: 1M customers + 10M transactions in <= 60 s, peak RSS <= 2 GB.
+3. same job (``--only same-job``): the source document's row-by-row generator
+   (benchmarks/seed_reference.py: per-attribute ``random``/Faker calls, a pandas DataFrame,
+   ``to_csv``, the file copied to landing and history) against ours (``generate`` of customers
+   only: CSV parts, landing and history copies, manifest), each a whole process started from the
+   interpreter (imports included), same customers count, both to a local folder. Prints both wall
+   clocks, CPU (user + sys) and the ratio. Target: ours >= 15x faster on 1M customers (wall).
+   The reference takes about a minute per million customers: ``--reference-rows`` times it on
+   fewer and scales linearly (its cost per row is constant), saying so.
 
 Each run prints the machine's load average and the CPU seconds used: wall-clock figures are only
 comparable at similar load, CPU seconds much less so.
@@ -71,16 +79,70 @@ def bench_end_to_end(customers: int, transactions: int) -> dict:
         shutil.rmtree(target, ignore_errors=True)
 
 
+def _timed_process(argv: list[str]) -> dict:
+    """Wall clock and CPU of one child process (os.wait4 gives that child's own rusage)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    out, err = proc.stdout.read(), proc.stderr.read()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise RuntimeError(f"{argv[1]} failed (exit {proc.returncode}): {err[-2000:]}")
+    return {"wall": wall, "user": usage.ru_utime, "sys": usage.ru_stime, "peak_rss_mib": usage.ru_maxrss / 1024,
+            "stdout": out}
+
+
+def _child_same_job(customers: int, target: str) -> None:
+    from include.mockgen.landing import Lander, open_store
+    from include.mockgen.runner import generate
+    summary = generate(Lander(open_store(target)), LOGICAL_DATE, customers=customers, entities=["customers"])
+    print(json.dumps({"rows": summary.landed["customers"].rows, "bytes": summary.landed["customers"].bytes}))
+
+
+def bench_same_job(customers: int, reference_rows: int | None) -> dict:
+    ref_rows = reference_rows or customers
+    with tempfile.TemporaryDirectory(prefix="bench_same_job_") as tmp:
+        ours = _timed_process([sys.executable, __file__, "--child-same-job", str(customers), f"{tmp}/ours"])
+        ref = _timed_process([sys.executable, str(ROOT / "benchmarks" / "seed_reference.py"), str(ref_rows),
+                              f"{tmp}/reference"])
+    scale = customers / ref_rows
+    ours["landed"] = json.loads(ours.pop("stdout").strip().splitlines()[-1])
+    ref["bytes"] = int(ref.pop("stdout").strip().splitlines()[-1])
+    return {"ours": ours, "reference": ref, "scale": scale,
+            "ratio_wall": ref["wall"] * scale / ours["wall"],
+            "ratio_cpu": (ref["user"] + ref["sys"]) * scale / (ours["user"] + ours["sys"])}
+
+
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         _child_end_to_end(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
         return 0
+    if len(sys.argv) > 1 and sys.argv[1] == "--child-same-job":
+        _child_same_job(int(sys.argv[2]), sys.argv[3])
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--transactions", type=int, default=10_000_000)
-    parser.add_argument("--only", choices=("customers", "end-to-end"))
+    parser.add_argument("--only", choices=("customers", "end-to-end", "same-job"))
+    parser.add_argument("--reference-rows", type=int, help="same job: time the reference on this many customers "
+                        "and scale to --customers (default: the same number)")
     args = parser.parse_args()
     print(f"cpus {os.cpu_count()}, load average before {os.getloadavg()}")
+    if args.only == "same-job":
+        r = bench_same_job(args.customers, args.reference_rows)
+        o, ref = r["ours"], r["reference"]
+        scaled = f" (timed on {round(args.customers / r['scale']):,}, scaled x{r['scale']:g})" if r["scale"] != 1 else ""
+        print(f"same job, {args.customers:,} customers as CSV to a local folder, landing + history, whole processes:")
+        print(f"  reference (row by row, pandas to_csv){scaled}: {ref['wall'] * r['scale']:.1f} s wall, "
+              f"CPU user {ref['user'] * r['scale']:.1f} s + sys {ref['sys'] * r['scale']:.1f} s, "
+              f"{ref['bytes'] * r['scale'] / 1e6:,.0f} MB, peak RSS {ref['peak_rss_mib']:,.0f} MiB")
+        print(f"  ours (include/mockgen generate customers): {o['wall']:.1f} s wall, CPU user {o['user']:.1f} s + "
+              f"sys {o['sys']:.1f} s, {o['landed']['bytes'] / 1e6:,.0f} MB, peak RSS {o['peak_rss_mib']:,.0f} MiB")
+        print(f"  ours is {r['ratio_wall']:.1f}x faster wall clock, {r['ratio_cpu']:.1f}x in CPU seconds "
+              f"(target >= 15x wall)")
+        print(f"load average after {os.getloadavg()}")
+        return 0
     if args.only != "end-to-end":
         r = bench_customers(args.customers)
         print(f"customers (generation only): {r['rows']:,} rows in {r['seconds']} s = {r['rows_per_s']:,} rows/s "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -176,6 +177,12 @@ class BlobStore(Protocol):
     def put_file(self, container: str, path: str, local_path: str | os.PathLike) -> BlobInfo:
         """Upload a local file (atomically, like put) and return what the store now holds."""
 
+    def put_and_copy(self, container: str, path: str, data: bytes, copy_container: str, copy_path: str) -> bool:
+        """``put(container, path, data)`` (overwriting) plus a create-if-absent copy of the same
+        bytes at ``copy_container/copy_path``, written once: a second name of the same file on a
+        local directory, a server-side copy on Azure. Returns whether the copy was created (False:
+        an object was there already, kept as it was)."""
+
     def describe(self) -> str: ...
 
 
@@ -188,10 +195,15 @@ class LocalStore:
     def _file(self, container: str, path: str) -> Path:
         return self.root / container / path
 
+    @staticmethod
+    def _staging(dest: Path) -> Path:
+        # per process and thread: the lander writes from a worker thread while the caller goes on
+        return dest.with_name(f".{dest.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+
     def put(self, container: str, path: str, data: bytes, *, overwrite: bool = True) -> bool:
         dest = self._file(container, path)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+        tmp = self._staging(dest)
         tmp.write_bytes(data)
         if overwrite:
             os.replace(tmp, dest)
@@ -201,6 +213,31 @@ class LocalStore:
             return True
         except FileExistsError:
             return False
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def put_and_copy(self, container: str, path: str, data: bytes, copy_container: str, copy_path: str) -> bool:
+        """One write, two names: the staged file is hard-linked at the copy's path (create-if-absent,
+        atomic) and then renamed over the destination (atomic). Both names are one read-only
+        (0444) file: the store never writes a file in place (a new version is a new file renamed
+        over the name), so the copy keeps its bytes when the destination is replaced or deleted.
+        Where hard links are not possible (another file system), the copy is written separately."""
+        dest, copy = self._file(container, path), self._file(copy_container, copy_path)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._staging(dest)
+        try:
+            tmp.write_bytes(data)
+            os.chmod(tmp, 0o444)
+            try:
+                os.link(tmp, copy)
+                created = True
+            except FileExistsError:
+                created = False
+            except OSError:    # EXDEV, EPERM, a file system without links: write the copy on its own
+                created = self.put(copy_container, copy_path, data, overwrite=False)
+            os.replace(tmp, dest)
+            return created
         finally:
             tmp.unlink(missing_ok=True)
 
@@ -301,6 +338,42 @@ class AzureBlobStore:
             return True
         except ResourceExistsError:
             return False
+
+    def put_and_copy(self, container: str, path: str, data: bytes, copy_container: str, copy_path: str) -> bool:
+        """The bytes are uploaded once; the copy is a server-side Copy Blob of what was just
+        uploaded (same account: no second upload), created only if absent (If-None-Match: *) and
+        only from the version this call wrote (source If-Match: its ETag), so a concurrent
+        re-landing can never put other bytes under the copy's name. When the service refuses the
+        copy for any other reason (or it does not finish within FSDP_BLOB_COPY_WAIT_S, 60 s), the
+        copy is uploaded from the bytes like a plain put: slower, same result."""
+        from azure.core import MatchConditions
+        from azure.core.exceptions import ResourceExistsError
+        from azure.storage.blob import ContentSettings
+
+        source = self._container(container).get_blob_client(path)
+        content_type = "text/csv" if path.endswith(".csv") else "application/octet-stream"
+        answer = self._call(f"upload {container}/{path}", source.upload_blob, data, overwrite=True, max_concurrency=2,
+                            content_settings=ContentSettings(content_type=content_type))
+        target = self._container(copy_container).get_blob_client(copy_path)
+        try:
+            copied = self._call(f"copy {container}/{path} to {copy_container}/{copy_path}", target.start_copy_from_url,
+                                source.url, source_etag=answer["etag"],
+                                source_match_condition=MatchConditions.IfNotModified,
+                                match_condition=MatchConditions.IfMissing)
+        except ResourceExistsError:
+            return False
+        except StorageUnavailable:
+            raise
+        except StorageError:   # refused (a precondition, a service without copy): upload, create-if-absent
+            return self.put(copy_container, copy_path, data, overwrite=False)
+        status, deadline = copied.get("copy_status"), time.monotonic() + float(os.environ.get("FSDP_BLOB_COPY_WAIT_S", "60"))
+        while status == "pending" and time.monotonic() < deadline:   # Azure may copy asynchronously
+            time.sleep(0.2)
+            status = self._call(f"status of {copy_container}/{copy_path}", target.get_blob_properties).copy.status
+        if status != "success":
+            self.delete(copy_container, copy_path)
+            return self.put(copy_container, copy_path, data, overwrite=False)
+        return True
 
     def get(self, container: str, path: str) -> bytes:
         from azure.core.exceptions import ResourceNotFoundError

@@ -11,6 +11,11 @@ Layout (the seed's landing and history containers):
   bytes twice adds nothing.
 
 Each part is one atomic put (see include/blob_storage.py), so a reader never sees half a file.
+Each part's bytes are written once: the history copy is a second name of the same file on a local
+directory and a server-side copy on Azure (``BlobStore.put_and_copy``). Parts are encoded and
+written on a worker thread while the caller generates the next one (pyarrow's CSV writer, SHA-256
+and file or socket writes release the GIL, so generation and encoding use both cores); at most two
+parts are in memory.
 """
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ import io
 import json
 import os
 import re
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Iterable
@@ -88,20 +94,31 @@ class Lander:
             raise ValueError(f"unknown entity {entity!r}; expected one of {', '.join(ENTITIES)}")
         prefix = self._prefix(entity, logical_date)
         result = LandedEntity(entity, logical_date)
-        manifest_parts = []
-        for index, table in enumerate(_at_least_one(parts, spec.column_names)):
-            if table.column_names != spec.column_names:
-                raise ValueError(f"{entity} part {index}: columns {table.column_names} differ from the "
-                                 f"landing contract {spec.column_names}")
-            data = encode_csv(table)
-            digest = hashlib.sha256(data).hexdigest()
-            path = f"{prefix}part-{index:05d}.csv"
-            self.store.put(self.landing, path, data, overwrite=True)
-            self.store.put(self.history, f"{prefix}part-{index:05d}-{digest[:16]}.csv", data, overwrite=False)
-            manifest_parts.append({"path": path, "rows": table.num_rows, "bytes": len(data), "sha256": digest})
-            result.rows += table.num_rows
-            result.bytes += len(data)
-            result.paths.append(path)
+        manifest_parts: list[dict] = []
+
+        def collect(future: Future) -> None:
+            part = future.result()
+            manifest_parts.append(part)
+            result.rows += part["rows"]
+            result.bytes += part["bytes"]
+            result.paths.append(part["path"])
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"land-{entity}") as writer:
+            inflight: list[Future] = []
+            try:
+                for index, table in enumerate(_at_least_one(parts, spec.column_names)):
+                    if table.column_names != spec.column_names:
+                        raise ValueError(f"{entity} part {index}: columns {table.column_names} differ from the "
+                                         f"landing contract {spec.column_names}")
+                    inflight.append(writer.submit(self._write_part, prefix, index, table))
+                    if len(inflight) > 1:
+                        collect(inflight.pop(0))   # part i-1 is written before part i+1 is generated
+                while inflight:
+                    collect(inflight.pop(0))
+            except BaseException:
+                for future in inflight:            # a failed part or generator: nothing more is written
+                    future.cancel()
+                raise
         result.parts = len(manifest_parts)
         # a re-landing with fewer parts must not leave the earlier landing's extra parts behind
         for stale in self.store.list(self.landing, prefix):
@@ -114,6 +131,21 @@ class Lander:
         self.store.put(self.landing, f"{prefix}_manifest.json",
                        json.dumps(manifest, indent=2, sort_keys=True).encode(), overwrite=True)
         return result
+
+    def _write_part(self, prefix: str, index: int, table: pa.Table) -> dict:
+        """Encode one part and write it to landing (overwriting) and history (content-addressed,
+        create-if-absent) with one write of its bytes; returns its manifest entry."""
+        data = encode_csv(table)
+        digest = hashlib.sha256(data).hexdigest()
+        path = f"{prefix}part-{index:05d}.csv"
+        history_path = f"{prefix}part-{index:05d}-{digest[:16]}.csv"
+        put_and_copy = getattr(self.store, "put_and_copy", None)
+        if put_and_copy is not None:
+            put_and_copy(self.landing, path, data, self.history, history_path)
+        else:   # a store with only the basic interface: two writes
+            self.store.put(self.landing, path, data, overwrite=True)
+            self.store.put(self.history, history_path, data, overwrite=False)
+        return {"path": path, "rows": table.num_rows, "bytes": len(data), "sha256": digest}
 
     def landed_paths(self, entity: str, *, through: date | None = None, before: date | None = None,
                      on: date | None = None) -> list[str]:

@@ -7,9 +7,36 @@ decision D7). Everything else is ours and says why it exists.
 """
 from __future__ import annotations
 
+import ast
+import importlib.util
 from datetime import date
+from pathlib import Path
 
-from faker.providers.person.en_IN import Provider as _EnIn
+
+def _faker_en_in_names() -> dict[str, tuple[str, ...]]:
+    """Faker's en_IN name lists (``faker.providers.person.en_IN.Provider``), read from the pinned
+    Faker's source without importing Faker: its package import costs about 0.5 s (locale tables),
+    paid by every process that lands data; find_spec locates the package without running it. The
+    lists are the literal tuples of the Provider class (tests/mockgen compares them with Faker's)."""
+    spec = importlib.util.find_spec("faker")
+    if spec is None or not spec.origin:
+        raise ImportError("faker is not installed (requirements.txt pins it)")
+    source = Path(spec.origin).parent / "providers" / "person" / "en_IN" / "__init__.py"
+    wanted = {"first_names_male", "first_names_female", "last_names"}
+    found: dict[str, tuple[str, ...]] = {}
+    for node in ast.parse(source.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ClassDef) and node.name == "Provider":
+            for stmt in node.body:
+                if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                        and stmt.targets[0].id in wanted):
+                    found[stmt.targets[0].id] = tuple(ast.literal_eval(stmt.value))
+    if set(found) != wanted:
+        raise ImportError(f"{source}: expected the literal lists {sorted(wanted)} in class Provider, found "
+                          f"{sorted(found)} (a Faker upgrade changed the file: update _faker_en_in_names)")
+    return found
+
+
+_EN_IN = _faker_en_in_names()
 
 # The seed's "today": its absolute dates (CIBIL window, incorporation dates) are shifted by
 # (logical date - SEED_TODAY) so the data never looks stale.
@@ -21,10 +48,10 @@ INCORPORATION_WINDOW = (date(2000, 1, 1), date(2023, 8, 31))    # seed generate_
 # two lists together) / last_name, uniform. Names are kept exactly as Faker has them: one last name
 # (D’Alia) has a typographic apostrophe, so a few rows fail the seed's own name/e-mail rules, as
 # the seed's generator produced them.
-FIRST_NAMES_MALE: tuple[str, ...] = tuple(_EnIn.first_names_male)
-FIRST_NAMES_FEMALE: tuple[str, ...] = tuple(_EnIn.first_names_female)
+FIRST_NAMES_MALE: tuple[str, ...] = _EN_IN["first_names_male"]
+FIRST_NAMES_FEMALE: tuple[str, ...] = _EN_IN["first_names_female"]
 FIRST_NAMES_ANY: tuple[str, ...] = FIRST_NAMES_MALE + FIRST_NAMES_FEMALE
-LAST_NAMES: tuple[str, ...] = tuple(_EnIn.last_names)
+LAST_NAMES: tuple[str, ...] = _EN_IN["last_names"]
 
 # seed generate_dates_of_birth_with_derived_values: (share, min age, max age, minor, senior);
 # Faker's date_of_birth(minimum_age, maximum_age) includes both ends. The remainder of the

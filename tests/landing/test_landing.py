@@ -141,3 +141,86 @@ def test_a_dead_endpoint_ends_with_one_clear_message():
         Lander(store).land("products", D, [products(1)])
     message = str(err.value)
     assert "is unreachable" in message and "127.0.0.1" in message and "\n" not in message
+
+
+# ------------------------------------------------------------------ one write, two names (#16)
+
+@pytest.mark.azurite
+def test_history_is_written_once_from_the_landing_bytes(lander):
+    """put_and_copy: the history copy holds exactly the landed bytes, is created only when absent
+    and survives the landing being replaced and deleted."""
+    store, data = lander.store, b"a,b\n1,2\n"
+    assert store.put_and_copy(lander.landing, "x/part.csv", data, lander.history, "x/part-h.csv") is True
+    assert store.get(lander.landing, "x/part.csv") == data == store.get(lander.history, "x/part-h.csv")
+    # the copy's name is taken: kept as it was, the landing still replaced
+    assert store.put_and_copy(lander.landing, "x/part.csv", b"a,b\n3,4\n", lander.history, "x/part-h.csv") is False
+    assert store.get(lander.history, "x/part-h.csv") == data
+    assert store.get(lander.landing, "x/part.csv") == b"a,b\n3,4\n"
+    store.delete(lander.landing, "x/part.csv")
+    assert store.get(lander.history, "x/part-h.csv") == data
+
+
+@pytest.mark.azurite
+def test_azure_history_is_a_server_side_copy(azurite):
+    """On Azure the bytes cross the network once: the history blob is a Copy Blob of the landing
+    blob (the service records the copy's source and its status)."""
+    store = AzureBlobStore(azurite.connection_string, retries=1, backoff=0.1)
+    suffix = uuid.uuid4().hex[:8]
+    store.put_and_copy(f"landing-{suffix}", "p.csv", b"x\n1\n", f"history-{suffix}", "p-h.csv")
+    props = store.client.get_blob_client(f"history-{suffix}", "p-h.csv").get_blob_properties()
+    assert props.copy.status == "success"
+    assert props.copy.source.endswith(f"/landing-{suffix}/p.csv")
+    assert props.content_settings.content_type == "text/csv"
+
+
+@pytest.mark.azurite
+def test_azure_copy_refused_falls_back_to_an_upload_of_the_same_bytes(azurite, monkeypatch):
+    """When the service refuses the copy (here: the landing was replaced between upload and copy,
+    so the source ETag no longer matches), the history gets the bytes of this call, never the other
+    version's."""
+    store = AzureBlobStore(azurite.connection_string, retries=1, backoff=0.1)
+    suffix = uuid.uuid4().hex[:8]
+    landing, history = f"landing-{suffix}", f"history-{suffix}"
+    real_call = store._call
+
+    def racing_call(what, fn, *args, **kwargs):
+        if what.startswith("copy "):   # another writer replaces the landing first
+            store.client.get_blob_client(landing, "p.csv").upload_blob(b"other\n", overwrite=True)
+        return real_call(what, fn, *args, **kwargs)
+
+    monkeypatch.setattr(store, "_call", racing_call)
+    assert store.put_and_copy(landing, "p.csv", b"mine\n", history, "p-h.csv") is True
+    assert store.get(history, "p-h.csv") == b"mine\n"
+
+
+def test_local_history_is_a_second_name_of_one_read_only_file(tmp_path):
+    import os
+    import stat
+
+    store = LocalStore(tmp_path)
+    store.put_and_copy("landing", "e/part.csv", b"v1\n", "history", "e/part-1.csv")
+    landed, kept = tmp_path / "landing/e/part.csv", tmp_path / "history/e/part-1.csv"
+    assert os.path.samefile(landed, kept)                 # one write: one inode, two names
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o444    # never written in place
+    store.put_and_copy("landing", "e/part.csv", b"v2\n", "history", "e/part-2.csv")
+    assert kept.read_bytes() == b"v1\n" and landed.read_bytes() == b"v2\n"
+    assert not [p for p in tmp_path.rglob("*") if p.name.startswith(".")]   # no staging file left
+
+
+def test_a_failing_part_stops_the_landing_and_writes_no_manifest(tmp_path):
+    """Parts are written on a worker thread while the next is generated: an error in either
+    still fails the landing, and no manifest claims parts that were not written."""
+    lander = Lander(LocalStore(tmp_path))
+
+    def parts():
+        yield products(3)
+        yield products(2)
+        raise RuntimeError("generator broke")
+
+    with pytest.raises(RuntimeError, match="generator broke"):
+        lander.land("products", D, parts())
+    assert lander.store.list(lander.landing, "products/dt=2026-11-20/_manifest.json") == []
+    bad = products(2).rename_columns([*PRODUCTS.column_names[:-1], "other"])
+    with pytest.raises(ValueError, match="differ from the landing contract"):
+        lander.land("products", D, [products(3), bad])
+    assert lander.store.list(lander.landing, "products/dt=2026-11-20/_manifest.json") == []

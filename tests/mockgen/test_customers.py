@@ -216,3 +216,28 @@ def test_created_at_is_after_age_10_and_before_modified_at_within_the_logical_da
         assert r["created_at"].date() >= floor
         if r["customer_type"] == "Personal":
             assert r["created_at"].date() >= min(r["cust_dob"] + timedelta(days=3652), D)
+
+
+def test_name_lists_are_fakers_own():
+    """reference.py reads Faker's en_IN lists from the pinned Faker's source without importing
+    Faker (half a second per landing process): they must be exactly what Faker's Provider has."""
+    from faker.providers.person.en_IN import Provider
+
+    from include.mockgen import reference
+
+    assert reference.FIRST_NAMES_MALE == tuple(Provider.first_names_male)
+    assert reference.FIRST_NAMES_FEMALE == tuple(Provider.first_names_female)
+    assert reference.LAST_NAMES == tuple(Provider.last_names)
+    assert len(reference.LAST_NAMES) > 100
+
+
+def test_landing_does_not_import_faker():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys; import include.mockgen.runner, include.mockgen.landing; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'faker'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.strip() == "[]"
