@@ -25,6 +25,14 @@ the emulator's HTTP out of the figures. Generation time is not part of the build
 
     .venv/bin/python benchmarks/bench_dbt.py                      # 100k and 1M customers, Azurite
     .venv/bin/python benchmarks/bench_dbt.py --sizes 100000 --store local --keep /tmp/bench
+    .venv/bin/python benchmarks/bench_dbt.py --sizes 1000000 --history 1,3   # the same day on 10M and 30M
+
+``--history 1,3``: the day's cost against the size of the history. For each multiple m, a warehouse
+whose first day landed the same customers with m x 10 transactions per customer is built, then the
+same second day (the same customer updates and transactions: they depend on the customers and
+accounts, not on the first day's transactions) is landed and built; the incremental builds are
+printed side by side. Target: within 15 % of each other (nothing in the daily path scans the
+history).
 
 Targets (issues): full build of 1M customers + 10M transactions <= 180 s on this machine; the
 incremental day <= 0.2 x the full build; the marts and the semantic layer's exports add at most
@@ -220,11 +228,72 @@ def run_size(customers: int, store: str, work: Path) -> list[dict]:
             azurite.stop()
 
 
+def run_history(customers: int, multiple: int, store: str, work: Path) -> dict:
+    """The same second day on a first day of ``multiple`` x 10 transactions per customer: the
+    incremental build's wall and CPU seconds, the day's added rows and the slowest nodes."""
+    work.mkdir(parents=True, exist_ok=True)
+    azurite = None
+    extra_env, target_args = {}, []
+    if store == "azurite":
+        azurite = AzuriteProcess(work / "azurite", _free_port())
+        azurite.start()
+        connection_string = azurite.connection_string
+    else:
+        landing_dir = work / "store"
+        target_args = ["--target", str(landing_dir)]
+        extra_env = {"FSDP_LANDING_ROOT": str(landing_dir / "landing"), "FSDP_CURATED_ROOT": str(landing_dir / "curated")}
+        connection_string = os.environ.get("AZURE_STORAGE_CONNECTION_STRING") or AZURITE_DEV_CONNECTION_STRING
+    try:
+        warehouse = Warehouse(work / "warehouse", connection_string, extra_env=extra_env)
+        warehouse.work_dir.mkdir(parents=True, exist_ok=True)
+        env = warehouse.env
+        history = 10 * multiple * customers
+        mockgen(["generate", "--date", FIRST_DAY.isoformat(), "--customers", str(customers),
+                 "--transactions", str(history), *target_args], env)
+        full = sum(timed_full_build(warehouse)[:2])
+        full_cpu = LAST_BUILD["cpu"]
+        before = counts(warehouse)
+        mockgen(["daily", "--date", (FIRST_DAY + timedelta(days=1)).isoformat(), *target_args], env)
+        day = sum(timed_full_build(warehouse)[:2])
+        out = {"history": history, "full": full, "full_cpu": full_cpu, "day": day, "day_cpu": LAST_BUILD["cpu"],
+               "load": LAST_BUILD["load"], "slowest": slowest(warehouse)}
+        after = counts(warehouse)
+        out["added"] = {k: after[k] - before[k] for k in after if after[k] != before[k]}
+        idle = sum(timed_full_build(warehouse)[:2])
+        out.update(idle=idle, idle_cpu=LAST_BUILD["cpu"], idle_load=LAST_BUILD["load"])
+        return out
+    finally:
+        if azurite:
+            azurite.stop()
+
+
+def main_history(sizes: list[int], multiples: list[int], store: str, base: Path) -> int:
+    for size in sizes:
+        results = []
+        for m in multiples:
+            r = run_history(size, m, store, base / f"h{size}x{m}")
+            results.append(r)
+            print(f"\n{size:>9,} customers, history {r['history']:>11,} transactions: full build {r['full']:6.1f} s "
+                  f"(cpu {r['full_cpu']:.1f} s); the day {r['day']:6.1f} s (cpu {r['day_cpu']:.1f} s, load "
+                  f"{r['load'][0]:.1f} -> {r['load'][1]:.1f}); nothing new {r['idle']:5.1f} s (cpu {r['idle_cpu']:.1f} s)",
+                  flush=True)
+            print("    the day added: " + ", ".join(f"{k} +{v:,}" for k, v in r["added"].items()))
+            print(f"    slowest nodes of the day: {r['slowest']}", flush=True)
+        base_day = results[0]
+        for r in results[1:]:
+            print(f"\n{size:,} customers: the same day on {r['history']:,} vs {base_day['history']:,} transactions of "
+                  f"history: {r['day']:.1f} s vs {base_day['day']:.1f} s wall = {r['day'] / base_day['day']:.2f}x, "
+                  f"CPU {r['day_cpu'] / base_day['day_cpu']:.2f}x (target within 15 %: <= 1.15x)", flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,1000000", help="customer counts, comma-separated")
     parser.add_argument("--store", choices=["azurite", "local"], default="azurite")
     parser.add_argument("--keep", help="work folder to keep (default: a temporary folder, removed)")
+    parser.add_argument("--history", help="multiples of the first day's transactions (e.g. 1,3): the same day "
+                        "timed on top of each history size")
     args = parser.parse_args(argv)
     base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench_dbt_"))
     import duckdb
@@ -233,6 +302,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"dbt benchmark: store={args.store}, {os.cpu_count()} cores, DuckDB {duckdb.__version__}, "
           f"dbt threads {threads}, work folder {base}", flush=True)
     try:
+        if args.history:
+            return main_history([int(s) for s in args.sizes.split(",")], [int(m) for m in args.history.split(",")],
+                                args.store, base)
         for size in [int(s) for s in args.sizes.split(",")]:
             for row in run_size(size, args.store, base / f"c{size}"):
                 print(f"\n{row['customers']:>9,} customers  {row['phase']:<16} {row['seconds']:7.1f} s"
