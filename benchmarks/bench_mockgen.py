@@ -14,8 +14,10 @@
    only: CSV parts, landing and history copies, manifest), each a whole process started from the
    interpreter (imports included), same customers count, both to a local folder. Prints both wall
    clocks, CPU (user + sys) and the ratio. Target: ours >= 15x faster on 1M customers (wall).
-   The reference takes about a minute per million customers: ``--reference-rows`` times it on
+   The reference takes about two minutes per million customers: ``--reference-rows`` times it on
    fewer and scales linearly (its cost per row is constant), saying so.
+4. landing (``--only landing``): the end-to-end run of 2. to a local folder, then to a private
+   Azurite over HTTP (the pipeline's path). Target: Azurite within 1.5x of the local folder.
 
 Each run prints the machine's load average and the CPU seconds used: wall-clock figures are only
 comparable at similar load, CPU seconds much less so.
@@ -60,11 +62,22 @@ def _child_end_to_end(customers: int, transactions: int, target: str) -> None:
                      | {"seconds": round(summary.seconds, 1)}))
 
 
-def bench_end_to_end(customers: int, transactions: int) -> dict:
+def bench_end_to_end(customers: int, transactions: int, store: str = "local") -> dict:
+    """``store`` local: a temporary folder; azurite: a private Azurite process (own port and data
+    folder) reached over HTTP like the pipeline's landing; a child of this process, so its CPU is in
+    the children's rusage once it is stopped."""
     target = tempfile.mkdtemp(prefix="bench_mockgen_")
+    azurite = None
     try:
+        if store == "azurite":
+            from tests.conftest import AzuriteProcess, _free_port
+            azurite = AzuriteProcess(Path(target) / "azurite", _free_port())
+            azurite.start()
+            destination = azurite.connection_string
+        else:
+            destination = target
         started = time.perf_counter()
-        proc = subprocess.run([sys.executable, __file__, "--child", str(customers), str(transactions), target],
+        proc = subprocess.run([sys.executable, __file__, "--child", str(customers), str(transactions), destination],
                               capture_output=True, text=True, check=True)
         wall = time.perf_counter() - started
         # ru_maxrss of RUSAGE_CHILDREN: the largest child's peak RSS (KiB on Linux)
@@ -74,8 +87,11 @@ def bench_end_to_end(customers: int, transactions: int) -> dict:
         rows = sum(v["rows"] for v in landed.values() if isinstance(v, dict))
         return {"wall_seconds": round(wall, 1), "generate_seconds": landed.pop("seconds"), "rows": rows,
                 "rows_per_s": round(rows / wall), "peak_rss_mib": round(peak_mib), "landed": landed,
-                "cpu_user": round(usage.ru_utime, 1), "cpu_sys": round(usage.ru_stime, 1)}
+                "cpu_user": round(usage.ru_utime, 1), "cpu_sys": round(usage.ru_stime, 1),
+                "load": os.getloadavg()[0]}
     finally:
+        if azurite is not None:
+            azurite.stop()
         shutil.rmtree(target, ignore_errors=True)
 
 
@@ -108,7 +124,8 @@ def bench_same_job(customers: int, reference_rows: int | None) -> dict:
                               f"{tmp}/reference"])
     scale = customers / ref_rows
     ours["landed"] = json.loads(ours.pop("stdout").strip().splitlines()[-1])
-    ref["bytes"] = int(ref.pop("stdout").strip().splitlines()[-1])
+    *_, ref["writer"], size = ref.pop("stdout").strip().splitlines()
+    ref["bytes"] = int(size)
     return {"ours": ours, "reference": ref, "scale": scale,
             "ratio_wall": ref["wall"] * scale / ours["wall"],
             "ratio_cpu": (ref["user"] + ref["sys"]) * scale / (ours["user"] + ours["sys"])}
@@ -124,17 +141,34 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--transactions", type=int, default=10_000_000)
-    parser.add_argument("--only", choices=("customers", "end-to-end", "same-job"))
+    parser.add_argument("--only", choices=("customers", "end-to-end", "same-job", "landing"))
     parser.add_argument("--reference-rows", type=int, help="same job: time the reference on this many customers "
                         "and scale to --customers (default: the same number)")
     args = parser.parse_args()
     print(f"cpus {os.cpu_count()}, load average before {os.getloadavg()}")
+    if args.only == "landing":
+        # separate processes one after the other: RUSAGE_CHILDREN accumulates, so each figure is a delta
+        runs = {}
+        for store in ("local", "azurite"):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            r = bench_end_to_end(args.customers, args.transactions, store)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            r["cpu_user"], r["cpu_sys"] = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
+            runs[store] = r
+            print(f"landing {r['rows']:,} rows to {'a local folder' if store == 'local' else 'Azurite (HTTP)'}: "
+                  f"{r['wall_seconds']} s wall, CPU user {r['cpu_user']:.1f} s + sys {r['cpu_sys']:.1f} s "
+                  f"(the generator's process{', and Azurite' if store == 'azurite' else ''}), load average {r['load']:.2f}",
+                  flush=True)
+        ratio = runs["azurite"]["wall_seconds"] / runs["local"]["wall_seconds"]
+        print(f"Azurite / local folder: {ratio:.2f}x wall (target <= 1.5x)")
+        print(f"load average after {os.getloadavg()}")
+        return 0
     if args.only == "same-job":
         r = bench_same_job(args.customers, args.reference_rows)
         o, ref = r["ours"], r["reference"]
         scaled = f" (timed on {round(args.customers / r['scale']):,}, scaled x{r['scale']:g})" if r["scale"] != 1 else ""
         print(f"same job, {args.customers:,} customers as CSV to a local folder, landing + history, whole processes:")
-        print(f"  reference (row by row, pandas to_csv){scaled}: {ref['wall'] * r['scale']:.1f} s wall, "
+        print(f"  reference (row by row, {ref['writer']}){scaled}: {ref['wall'] * r['scale']:.1f} s wall, "
               f"CPU user {ref['user'] * r['scale']:.1f} s + sys {ref['sys'] * r['scale']:.1f} s, "
               f"{ref['bytes'] * r['scale'] / 1e6:,.0f} MB, peak RSS {ref['peak_rss_mib']:,.0f} MiB")
         print(f"  ours (include/mockgen generate customers): {o['wall']:.1f} s wall, CPU user {o['user']:.1f} s + "

@@ -217,14 +217,16 @@ def write_csv(columns: dict[str, list], path: Path) -> str:
 
 def run(n: int, out_dir: str | Path) -> int:
     """The document's whole job: generate, write the CSV, upload it to landing and to history (here
-    two copies of the file in ``out_dir``, the local stand-in for the containers). Returns bytes."""
+    two copies of the file in ``out_dir``, the local stand-in for the containers). Prints the CSV
+    writer used; returns the bytes of the file."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     local = out / "customer_mockdata.csv"
-    write_csv(personal_customers(n), local)
+    writer = write_csv(personal_customers(n), local)
     for container in ("landing", "history"):
         (out / container).mkdir(parents=True, exist_ok=True)
         shutil.copyfile(local, out / container / "customer_mockdata.csv")
+    print(writer)
     return local.stat().st_size
 
 

@@ -274,3 +274,22 @@ def test_dbt_docs_generate_writes_the_catalog(pipeline):
     catalog = json.loads((warehouse.target_path / "catalog.json").read_text())
     assert "model.fsdp.customer_overview_dp" in catalog["nodes"]
     assert (warehouse.target_path / "index.html").exists()
+
+
+def test_incremental_marketplace_marts_equal_a_rebuild(pipeline):
+    """marketplace.transactions appends and customer_spend_segments recomputes only the
+    customer-months with new debits (#16: a day costs the day): after day 1, its re-landing and
+    day 2, both hold exactly what a rebuild from the product tables gives."""
+    warehouse, _ = pipeline
+    rebuilt = warehouse.query(
+        "select t.txn_id, a.cust_id, a.product_id from fs_accelerator.transaction_dp t "
+        "join fs_accelerator.account_dp a using (account_id) order by 1")
+    mart = warehouse.query("select txn_id, cust_id, product_id from marketplace.transactions order by 1")
+    assert mart == rebuilt and len(mart) > 0
+    assert warehouse.query("select count(distinct _validated_at) from marketplace.transactions")[0][0] >= 2
+    segments = ("select cust_id, spend_month, spend, debit_count, spend_segment from marketplace.customer_spend_segments "
+                "order by 1, 2")
+    expected = ("select cust_id, txn_month, sum(debit_amount), count(*), case when sum(debit_amount) >= 100000 then "
+                "'High Spend' when sum(debit_amount) >= 25000 then 'Medium Spend' else 'Low Spend' end "
+                "from marketplace.transactions where debit_amount > 0 group by 1, 2 order by 1, 2")
+    assert warehouse.query(segments) == warehouse.query(expected)

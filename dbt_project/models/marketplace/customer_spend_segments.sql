@@ -4,13 +4,49 @@
       Low Spend     under 25,000
       Medium Spend  25,000 to under 1,00,000
       High Spend    1,00,000 and more
-    A customer with no spend in a month has no row for it. -#}
+    A customer with no spend in a month has no row for it.
+    Incremental: a run recomputes only the customer-months that received debits since the table's
+    latest _validated_at (usually the day's month; a late transaction's old month too), from every
+    debit of those customer-months, and replaces them (delete+insert on cust_id, spend_month). The
+    months concerned are read first and inlined, so the scan of `transactions` skips the other
+    months' row groups. -#}
 {%- set medium_from, high_from = 25000, 100000 -%}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['cust_id', 'spend_month'],
+    on_schema_change='fail'
+) }}
+{%- set months = none -%}
+{%- if is_incremental() and execute -%}
+    {%- set months = run_query("select cast(min(txn_month) as varchar), cast(max(txn_month) as varchar) from "
+        ~ ref('transactions') ~ " where debit_amount > 0 and " ~ ingested_after_watermark('_validated_at')).rows[0] -%}
+{%- endif %}
 with
 
+{%- if months is not none %}
+
+touched as (
+    select distinct cust_id, txn_month from {{ ref('transactions') }}
+    where debit_amount > 0 and {{ ingested_after_watermark('_validated_at') }}
+),
+{%- endif %}
+
 transactions as (
-    select cust_id, txn_month, debit_amount from {{ ref('transactions') }}
-    where debit_amount > 0
+    select transactions.cust_id, transactions.txn_month, transactions.debit_amount, transactions._validated_at
+    from {{ ref('transactions') }} as transactions
+    {%- if months is not none %}
+    inner join touched
+        on transactions.cust_id = touched.cust_id and transactions.txn_month = touched.txn_month
+    where transactions.debit_amount > 0
+      {%- if months[0] is none %}
+      and false  {#- nothing new: no month to recompute #}
+      {%- else %}
+      and transactions.txn_month between cast('{{ months[0] }}' as date) and cast('{{ months[1] }}' as date)
+      {%- endif %}
+    {%- else %}
+    where transactions.debit_amount > 0
+    {%- endif %}
 ),
 
 monthly as (
@@ -18,7 +54,8 @@ monthly as (
         cust_id,
         txn_month as spend_month,
         sum(debit_amount) as spend,
-        count(*) as debit_count
+        count(*) as debit_count,
+        max(_validated_at) as _validated_at
     from transactions
     group by cust_id, txn_month
 ),
@@ -33,7 +70,8 @@ final as (
             when spend >= {{ high_from }} then 'High Spend'
             when spend >= {{ medium_from }} then 'Medium Spend'
             else 'Low Spend'
-        end as spend_segment
+        end as spend_segment,
+        _validated_at
     from monthly
 )
 
