@@ -43,12 +43,11 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Param, dag, setup, task, teardown
-from cosmos import DbtTaskGroup
 
 from include.pipeline import product, settings
 from include.pipeline.alerts import FsdpAlertNotifier, run_deadline
 from include.pipeline.callbacks import log_task_failure
-from include.pipeline.dbt import task_group_kwargs
+from include.pipeline.dbt import dbt_task_group
 from include.pipeline.runs import task_started
 
 # Blob storage calls retry transient errors inside the client (include/blob_storage.py); a task
@@ -222,8 +221,8 @@ def fsdp_daily():
     run = start_run()
     landed = landing_inventory()
     freshness = source_freshness()
-    dbt = DbtTaskGroup(group_id="dbt", **task_group_kwargs(exclude=["tag:marketplace"]))
-    marketplace = DbtTaskGroup(group_id="marketplace", **task_group_kwargs(select=["tag:marketplace"]))
+    dbt = dbt_task_group("dbt", exclude=["tag:marketplace"])
+    marketplace = dbt_task_group("marketplace", select=["tag:marketplace"])
     gate = quality_gate()
     catalog = publish_catalog()
     (run >> land_mock_data() >> landed >> freshness >> dbt >> gate >> marketplace >> apply_role_views()

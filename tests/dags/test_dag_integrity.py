@@ -39,17 +39,57 @@ def test_every_daily_task_reports_its_failure_in_one_line(dagbag_report):
     assert {t for t, task in tasks.items() if "log_task_failure" not in task["failure_callbacks"]} == {"quality_warnings"}
 
 
-def test_every_dbt_task_builds_the_runs_own_logical_date(dagbag_report):
-    # Regression: a run for one date ingested every date landed so far
-    tasks = dagbag_report["dags"]["fsdp_daily"]["tasks"]
-    dbt_tasks = {t: task for t, task in tasks.items() if t.startswith("dbt.")}
-    assert dbt_tasks and all("logical_date" in (task["dbt_vars"] or {}) for task in dbt_tasks.values())
+def _dbt_tasks(report: dict) -> dict[str, dict]:
+    """The tasks of the two dbt task groups that run dbt or watch it (not Cosmos' EmptyOperator)."""
+    tasks = report["dags"]["fsdp_daily"]["tasks"]
+    return {t: task for t, task in tasks.items()
+            if t.startswith(("dbt.", "marketplace.")) and task["operator"] != "EmptyOperator"}
+
+
+@pytest.mark.parametrize("mode", ["watcher", "local"])
+def test_every_dbt_task_builds_the_runs_own_logical_date(mode, dagbag_report, local_dagbag_report):
+    # Regression: a run for one date ingested every date landed so far. The date is an environment
+    # variable, not --vars (which would make every dbt invocation re-parse the project)
+    dbt_tasks = _dbt_tasks(dagbag_report if mode == "watcher" else local_dagbag_report)
+    assert dbt_tasks
+    assert {t for t, task in dbt_tasks.items() if "logical_date" not in (task["dbt_env_logical_date"] or "")} == set()
+    assert {t for t, task in dbt_tasks.items() if task["dbt_vars"]} == set()
 
 
 def test_every_task_retries(dagbag_report):
+    # the one exception: Cosmos never retries a watcher producer's dbt build (it would skip the
+    # retry); each node's task retries by running dbt for its node
     no_retry = [f"{d}.{t}" for d, dag in dagbag_report["dags"].items()
                 for t, task in dag["tasks"].items() if task["retries"] < 1]
-    assert no_retry == []
+    assert no_retry == ["fsdp_daily.dbt.dbt_producer_watcher", "fsdp_daily.marketplace.dbt_producer_watcher"]
+
+
+def test_each_dbt_group_runs_one_dbt_build_first_and_a_task_per_node_after_it(dagbag_report):
+    tasks = dagbag_report["dags"]["fsdp_daily"]["tasks"]
+    for group in ("dbt", "marketplace"):
+        producer = f"{group}.dbt_producer_watcher"
+        assert tasks[producer]["operator"] == "DbtProducerWatcherOperator"
+        nodes = {t: task for t, task in _dbt_tasks(dagbag_report).items() if t.startswith(f"{group}.") and t != producer}
+        assert nodes and {task["operator"] for task in nodes.values()} <= {
+            "DbtRunWatcherOperator", "DbtTestWatcherOperator", "DbtSnapshotWatcherOperator", "DbtSeedWatcherOperator"}
+        assert {t for t, task in nodes.items() if task["producer_task_id"] != producer} == set()
+        # the producer is the group's only entry: `airflow dags test` runs one task at a time, and a
+        # node task started before the build would wait for it forever
+        firsts = {t for t, task in nodes.items() if not any(u.startswith(f"{group}.") for u in task["upstream"])}
+        assert firsts == set()
+        entries = {t for t, task in nodes.items() if task["upstream"] == [producer]}
+        assert entries and {tasks[t]["trigger_rule"] for t in entries} == {"one_done"}
+        assert all(producer in _ancestors(tasks, t) for t in nodes)
+        # the other node tasks follow their dbt dependencies: a failed test stops what depends on it
+        assert {tasks[t]["trigger_rule"] for t in set(nodes) - entries} == {"all_success"}
+
+
+def test_local_mode_still_runs_one_dbt_invocation_per_model_and_test(local_dagbag_report):
+    assert local_dagbag_report["import_errors"] == {}
+    dbt_tasks = _dbt_tasks(local_dagbag_report)
+    assert dbt_tasks and {task["operator"] for task in dbt_tasks.values()} <= {
+        "DbtRunLocalOperator", "DbtTestLocalOperator", "DbtSnapshotLocalOperator", "DbtSeedLocalOperator"}
+    assert not [t for t in local_dagbag_report["dags"]["fsdp_daily"]["tasks"] if t.endswith("dbt_producer_watcher")]
 
 
 def test_blob_io_tasks_retry_with_exponential_backoff(dagbag_report):
