@@ -22,7 +22,7 @@ the dbt docs shown in this UI (**Browse > dbt Docs (FSDP data product)**).
 | `publish_dbt_docs` | `dbt docs generate` for the warehouse as built, published atomically for the UI. |
 | `publish_catalog` | pushes tables, tags, lineage, the data product and the quality results to OpenMetadata (`include/catalog`, own virtualenv); with no server configured it records what it would send to `.local/catalog/`. After the docs, because it reads the fresh `catalog.json`. |
 | `quality_warnings` | marks a run with warnings: **fails, without failing the run** (a teardown task), when the quality gate recorded warn-level results or a landed source is stale, and sends a warning alert. Green when there is nothing to say. |
-| `run_report` | last task of every run, failed ones too (teardown): writes the run report (task states, rows per entity and stage, the landing ledger: files registered and every refused file with its reason, top failed rules, quality results, source freshness), browsable under **Browse > Run reports** and in the run's **Run report** tab. When the run ends its note says the verdict. |
+| `run_report` | last task of every run, failed ones too (teardown), after every dbt task: writes the run report (task states, rows per entity and stage, the landing ledger: files registered and every refused file with its reason, top failed rules, quality results, source freshness), browsable under **Browse > Run reports** and in the run's **Run report** tab. When the run ends its note says the verdict. |
 | `end_run` | (teardown, last, runs whatever happened) records the run's end in the warehouse's run log (`ops.pipeline_runs`: complete only if every task that builds the product succeeded), refreshes the run report's `run_state` and `retries` sections, and releases the lease. |
 
 **Parameters** (trigger form): `rows` customers to generate, `bad_rows` extra invalid rows the
@@ -47,7 +47,7 @@ from airflow.sdk import Param, dag, setup, task, teardown
 from include.pipeline import product, settings
 from include.pipeline.alerts import FsdpAlertNotifier, run_deadline
 from include.pipeline.callbacks import log_task_failure
-from include.pipeline.dbt import dbt_task_group
+from include.pipeline.dbt import dbt_task_group, group_done
 from include.pipeline.runs import task_started
 
 # Blob storage calls retry transient errors inside the client (include/blob_storage.py); a task
@@ -233,7 +233,9 @@ def fsdp_daily():
     warnings = quality_warnings().as_teardown()
     [gate, freshness] >> warnings
     report = run_report().as_teardown()
-    [catalog, warnings] >> report
+    # and after every dbt task: a failed one makes what follows its group upstream_failed at once,
+    # while the group's other tasks (a retry, another branch) still run
+    [catalog, warnings, group_done(dbt), group_done(marketplace)] >> report
     report >> end_run(run)
 
 

@@ -287,7 +287,7 @@ def task_group_kwargs(select: list[str] | None = None, exclude: list[str] | None
 def dbt_task_group(group_id: str, select: list[str] | None = None, exclude: list[str] | None = None,
                    mode: str | None = None):
     """The Cosmos DbtTaskGroup of ``select`` / ``exclude`` (see task_group_kwargs), built at DAG
-    parse time from the manifest.
+    parse time from the manifest, and its ``done`` task (see group_done()).
 
     In watcher mode, Cosmos leaves the node tasks of a task group beside the producer (the task
     running ``dbt build``), sensing its progress while it runs. Here the producer is the group's
@@ -301,27 +301,40 @@ def dbt_task_group(group_id: str, select: list[str] | None = None, exclude: list
     The first node tasks run when the producer is done, succeeded or failed (trigger rule
     one_done: a failed build still tells which node failed; a producer that never ran, its
     upstream failed, skips them); the others follow their dbt dependencies as in local mode."""
+    from airflow.providers.standard.operators.empty import EmptyOperator
     from cosmos import DbtTaskGroup
 
     mode = mode or execution_mode()
     group = DbtTaskGroup(group_id=group_id, **task_group_kwargs(select=select, exclude=exclude, mode=mode))
+    tasks = {t.task_id: t for t in _group_tasks(group)}
     if mode == "watcher":
-        _producer_first(group)
+        from cosmos.constants import PRODUCER_WATCHER_DONE_TASK_ID, PRODUCER_WATCHER_TASK_ID
+
+        producer = tasks[f"{group_id}.{PRODUCER_WATCHER_TASK_ID}"]
+        # Cosmos' gate after the producer (none_failed): never runs anything (an EmptyOperator)
+        tasks[f"{group_id}.{PRODUCER_WATCHER_DONE_TASK_ID}"].pool = settings.DUCKDB_POOL
+        nodes = {t: task for t, task in tasks.items()
+                 if t not in (producer.task_id, f"{group_id}.{PRODUCER_WATCHER_DONE_TASK_ID}")}
+        for task in nodes.values():
+            if not set(task.upstream_task_ids) & set(nodes):
+                producer >> task
+                task.trigger_rule = "one_done"
+    # Done when every task of the group is, whatever their outcome, and outside the group (the
+    # tasks after the group follow its own last tasks, so a failed dbt task still stops them): a
+    # failed dbt task makes what follows the group upstream_failed at once, while the group's other
+    # tasks (a retry, another branch) still run, and the run report must wait for them
+    done = EmptyOperator(task_id=f"{group_id}_done", trigger_rule="all_done", pool=settings.DUCKDB_POOL,
+                         doc_md=f"Done when every task of the dbt task group `{group_id}` is done, whatever "
+                                "its outcome: the run report waits for it.")
+    for task in tasks.values():
+        task >> done
+    group.fsdp_done = done
     return group
 
 
-def _producer_first(group) -> None:
-    from cosmos.constants import PRODUCER_WATCHER_DONE_TASK_ID, PRODUCER_WATCHER_TASK_ID
-
-    tasks = {t.task_id: t for t in _group_tasks(group)}
-    producer = tasks.pop(f"{group.group_id}.{PRODUCER_WATCHER_TASK_ID}")
-    done = tasks.pop(f"{group.group_id}.{PRODUCER_WATCHER_DONE_TASK_ID}", None)
-    if done is not None:
-        done.pool = settings.DUCKDB_POOL   # never runs anything (an EmptyOperator), but stays in the rule
-    for task in tasks.values():
-        if not set(task.upstream_task_ids) & set(tasks):
-            producer >> task
-            task.trigger_rule = "one_done"
+def group_done(group):
+    """The task done when every task of a dbt_task_group() is (``<group_id>_done``)."""
+    return group.fsdp_done
 
 
 def _group_tasks(group):

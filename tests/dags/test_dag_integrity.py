@@ -89,7 +89,11 @@ def test_local_mode_still_runs_one_dbt_invocation_per_model_and_test(local_dagba
     dbt_tasks = _dbt_tasks(local_dagbag_report)
     assert dbt_tasks and {task["operator"] for task in dbt_tasks.values()} <= {
         "DbtRunLocalOperator", "DbtTestLocalOperator", "DbtSnapshotLocalOperator", "DbtSeedLocalOperator"}
-    assert not [t for t in local_dagbag_report["dags"]["fsdp_daily"]["tasks"] if t.endswith("dbt_producer_watcher")]
+    tasks = local_dagbag_report["dags"]["fsdp_daily"]["tasks"]
+    assert not [t for t in tasks if t.endswith("dbt_producer_watcher")]
+    for group in ("dbt", "marketplace"):
+        assert tasks[f"{group}_done"]["trigger_rule"] == "all_done" and f"{group}_done" in tasks["run_report"]["upstream"]
+        assert set(tasks[f"{group}_done"]["upstream"]) == {t for t in tasks if t.startswith(f"{group}.")}
 
 
 def test_blob_io_tasks_retry_with_exponential_backoff(dagbag_report):
@@ -184,7 +188,31 @@ def test_the_reporting_tasks_are_teardowns_that_run_last_and_never_decide_the_ru
     # Regression: an all_done task at the end would turn a failed run green; a teardown does not count
     tasks = dagbag_report["dags"]["fsdp_daily"]["tasks"]
     assert tasks["run_report"]["is_teardown"] and tasks["quality_warnings"]["is_teardown"]
-    assert sorted(tasks["run_report"]["upstream"]) == ["publish_catalog", "quality_warnings"]
+    # after every dbt task too: a failed dbt task makes the gate upstream_failed at once while the
+    # group's other tasks still run (Regression: the report of a failed test missed half the dbt tasks)
+    assert sorted(tasks["run_report"]["upstream"]) == ["dbt_done", "marketplace_done", "publish_catalog", "quality_warnings"]
+    for group in ("dbt", "marketplace"):
+        assert tasks[f"{group}_done"]["trigger_rule"] == "all_done"
+        assert set(tasks[f"{group}_done"]["upstream"]) == {t for t in tasks if t.startswith(f"{group}.")}
+
+
+@pytest.mark.parametrize("mode", ["watcher", "local"])
+def test_the_quality_gate_and_the_market_place_wait_for_every_dbt_task_to_succeed(mode, dagbag_report, local_dagbag_report):
+    # Regression: with the group's all_done task inside the group, it was the group's only last
+    # task, and a failed dbt test let the gate run and the run publish
+    tasks = (dagbag_report if mode == "watcher" else local_dagbag_report)["dags"]["fsdp_daily"]["tasks"]
+    for group, after in (("dbt", "quality_gate"), ("marketplace", "apply_role_views")):
+        assert f"{group}_done" not in _ancestors(tasks, after)
+        assert {t for t in _dbt_tasks({"dags": {"fsdp_daily": {"tasks": tasks}}})
+                if t.startswith(f"{group}.") and t not in _ancestors(tasks, after)} == set()
+        assert all(u.startswith(f"{group}.") for u in tasks[after]["upstream"]), tasks[after]["upstream"]
+        # between a dbt task and the gate, only tasks that fail when a task before them failed: a
+        # dbt task's own all_success, a first node task's one_done on the producer (the producer's
+        # failure is then the node's own outcome), Cosmos' none_failed gate on the producer alone
+        between = {t for t in _ancestors(tasks, after) if t.startswith(f"{group}.")}
+        for t in between:
+            rule, up = tasks[t]["trigger_rule"], tasks[t]["upstream"]
+            assert rule == "all_success" or (rule in ("one_done", "none_failed") and up == [f"{group}.dbt_producer_watcher"]), (t, rule, up)
     assert sorted(tasks["quality_warnings"]["upstream"]) == ["quality_gate", "source_freshness"]
     assert not tasks["run_report"]["on_failure_fail_dagrun"]
 
