@@ -11,9 +11,9 @@ the dbt docs shown in this UI (**Browse > dbt Docs (FSDP data product)**).
 | `land_mock_data` | generates the logical date's mock data and lands it as CSV (`landing/<entity>/dt=<date>/`). Skipped with **skip_generation** (in production the source systems land the files). Retries with exponential backoff on blob errors. |
 | `landing_inventory` | reads what the manifests say is landed for the date (each landing's `_manifest.json`): rows per entity. Runs when landing was skipped. |
 | `source_freshness` | `dbt source freshness` over the landing (newest file per source; warn after 1 day, error after 3): never fails the run for staleness, marks it with warnings; the result goes to the run report and the catalog. |
-| `dbt` | the dbt project (Astronomer Cosmos): one task per model, snapshot and seed, each followed by its dbt tests, so a failing test stops exactly the models that depend on it. First `landing_inspection` registers and checks every landed file of the date (and earlier ones not yet registered, never later ones) against the contract and its manifest; refused files are listed in `fs_accelerator.landing_ledger` with their reason and never stop the other files. |
+| `dbt` | the dbt project (Astronomer Cosmos): one task per model, snapshot and seed, each followed by its dbt tests, so a failing test stops exactly the models that depend on it. Its first task, `dbt_producer_watcher`, runs the group's one `dbt build` (its log has dbt's output); the model and test tasks after it take their node's outcome from that build, and a task that retries runs dbt for its node alone (`FSDP_COSMOS_EXECUTION_MODE=local`: each task runs dbt itself). `dbt_done` is done when every task of the group is, whatever its outcome (the run report waits for it; `marketplace_done` likewise). First `landing_inspection` registers and checks every landed file of the date (and earlier ones not yet registered, never later ones) against the contract and its manifest; refused files are listed in `fs_accelerator.landing_ledger` with their reason and never stop the other files. |
 | `quality_gate` | Soda checks (`include/quality/checks/`, one file per product table) and column profiles; a failed fail-level check fails the run here, before anything is published; warnings are recorded. Results: `reports/quality/<date>/` (JSON) and the `quality.check_results` / `quality.column_profiles` tables. |
-| `marketplace` | the market place's consumer marts (dbt tag `marketplace`: customers, transactions, archetypes, spend segments, time spine), one task per model and test like `dbt`, built only from data that passed the gate. |
+| `marketplace` | the market place's consumer marts (dbt tag `marketplace`: customers, transactions, archetypes, spend segments, time spine), one task per model and test like `dbt` (with its own `dbt build`), built only from data that passed the gate. |
 | `apply_role_views` | (re)creates the governance views, one schema per role (`include/governance`): masked PII per the masking policies. |
 | `semantic_layer` | the MetricFlow semantic layer (`include/semantic`): every saved query (one per dashboard chart and data API) compiled for every role and its export table written to `marketplace_exports`. |
 | `publish_output_port` | the output port (`include/output_port`): each product table as Parquet in the `curated` container, PII masked for the port's audience (hashed names, quarter-bucketed dates of birth), published atomically per table (a pointer switched last) and reconciled with the warehouse: a file lost or altered in the container is rewritten, and a port that does not match the warehouse fails the run. Only after the quality gate: unchecked rows are never published. |
@@ -22,7 +22,7 @@ the dbt docs shown in this UI (**Browse > dbt Docs (FSDP data product)**).
 | `publish_dbt_docs` | `dbt docs generate` for the warehouse as built, published atomically for the UI. |
 | `publish_catalog` | pushes tables, tags, lineage, the data product and the quality results to OpenMetadata (`include/catalog`, own virtualenv); with no server configured it records what it would send to `.local/catalog/`. After the docs, because it reads the fresh `catalog.json`. |
 | `quality_warnings` | marks a run with warnings: **fails, without failing the run** (a teardown task), when the quality gate recorded warn-level results or a landed source is stale, and sends a warning alert. Green when there is nothing to say. |
-| `run_report` | last task of every run, failed ones too (teardown): writes the run report (task states, rows per entity and stage, the landing ledger: files registered and every refused file with its reason, top failed rules, quality results, source freshness), browsable under **Browse > Run reports** and in the run's **Run report** tab. When the run ends its note says the verdict. |
+| `run_report` | last task of every run, failed ones too (teardown), after every dbt task: writes the run report (task states, rows per entity and stage, the landing ledger: files registered and every refused file with its reason, top failed rules, quality results, source freshness), browsable under **Browse > Run reports** and in the run's **Run report** tab. When the run ends its note says the verdict. |
 | `end_run` | (teardown, last, runs whatever happened) records the run's end in the warehouse's run log (`ops.pipeline_runs`: complete only if every task that builds the product succeeded), refreshes the run report's `run_state` and `retries` sections, and releases the lease. |
 
 **Parameters** (trigger form): `rows` customers to generate, `bad_rows` extra invalid rows the
@@ -43,12 +43,11 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Param, dag, setup, task, teardown
-from cosmos import DbtTaskGroup
 
 from include.pipeline import product, settings
 from include.pipeline.alerts import FsdpAlertNotifier, run_deadline
 from include.pipeline.callbacks import log_task_failure
-from include.pipeline.dbt import task_group_kwargs
+from include.pipeline.dbt import dbt_task_group, group_done
 from include.pipeline.runs import task_started
 
 # Blob storage calls retry transient errors inside the client (include/blob_storage.py); a task
@@ -222,8 +221,8 @@ def fsdp_daily():
     run = start_run()
     landed = landing_inventory()
     freshness = source_freshness()
-    dbt = DbtTaskGroup(group_id="dbt", **task_group_kwargs(exclude=["tag:marketplace"]))
-    marketplace = DbtTaskGroup(group_id="marketplace", **task_group_kwargs(select=["tag:marketplace"]))
+    dbt = dbt_task_group("dbt", exclude=["tag:marketplace"])
+    marketplace = dbt_task_group("marketplace", select=["tag:marketplace"])
     gate = quality_gate()
     catalog = publish_catalog()
     (run >> land_mock_data() >> landed >> freshness >> dbt >> gate >> marketplace >> apply_role_views()
@@ -234,7 +233,9 @@ def fsdp_daily():
     warnings = quality_warnings().as_teardown()
     [gate, freshness] >> warnings
     report = run_report().as_teardown()
-    [catalog, warnings] >> report
+    # and after every dbt task: a failed one makes what follows its group upstream_failed at once,
+    # while the group's other tasks (a retry, another branch) still run
+    [catalog, warnings, group_done(dbt), group_done(marketplace)] >> report
     report >> end_run(run)
 
 

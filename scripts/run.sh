@@ -53,7 +53,7 @@ main() {
   ln -sfn "$(basename "$logfile")" "$latest"
   conf="{\"rows\": $rows, \"bad_rows\": $bad_rows, \"skip_generation\": $skip, \"full_refresh\": $full_refresh}"
   log "running fsdp_daily for $day with $conf (log: $logfile)"
-  log "this takes 5-10 minutes on a 2-core machine (one Airflow task per dbt model and test)"
+  log "this takes 3-5 minutes on a 2-core machine (one dbt build per dbt task group, then the catalog step)"
   local started=$SECONDS run_id health_log health_conf
   status=0
   # the warehouse's run lease (include/pipeline/runlock.py): waits for a run in progress on the same

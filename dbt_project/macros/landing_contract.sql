@@ -63,12 +63,16 @@
 {%- endmacro %}
 
 {#
-    The run's logical date (`--vars '{logical_date: YYYY-MM-DD}'`, set by the DAG for every dbt
-    task), or none: then every landed date is in scope. A run for a date registers and ingests the
-    files of that date and of earlier dates not ingested yet, never of a later date.
+    The run's logical date, or none: then every landed date is in scope. A run for a date registers
+    and ingests the files of that date and of earlier dates not ingested yet, never of a later date.
+    The DAG sets it in the environment (FSDP_LOGICAL_DATE), read only when executing: a value read
+    while parsing would make dbt re-parse what uses it, and `--vars` would change dbt's vars
+    checksum, so that no dbt task could reuse the pipeline's one `dbt parse` (partial_parse.msgpack).
+    `--vars '{logical_date: YYYY-MM-DD}'` still wins (interactive runs, tests).
 #}
 {% macro logical_date() -%}
     {%- set value = var('logical_date', none) -%}
+    {%- if value in (none, '', 'None') and execute -%}{%- set value = env_var('FSDP_LOGICAL_DATE', '') -%}{%- endif -%}
     {%- if value in (none, '', 'None') -%}{{ return(none) }}{%- endif -%}
     {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', value | string) -%}
         {{ exceptions.raise_compiler_error("var logical_date must be YYYY-MM-DD, got " ~ value) }}

@@ -24,21 +24,39 @@ log = logging.getLogger(__name__)
 DOCS_FILES = ("index.html", "manifest.json", "catalog.json")
 
 
+def partial_parse_path() -> Path:
+    """The partial parse of the pipeline's own ``dbt parse`` (``python -m include.pipeline.dbt parse``)."""
+    return settings.dbt_target_dir() / "partial_parse.msgpack"
+
+
 def dbt_env() -> dict[str, str]:
     """Environment dbt needs whatever its working directory (Cosmos copies the project to a
-    temporary directory, so profiles.yml's relative default path would point elsewhere)."""
-    return {
+    temporary directory, so profiles.yml's relative default path would point elsewhere).
+
+    Every dbt invocation of the pipeline reads the partial parse of the pipeline's ``dbt parse``
+    (DBT_PARTIAL_PARSE_FILE_PATH; dbt only reads that file, it writes its own into its target
+    path), instead of whatever Cosmos finds in dbt_project/target (developers' and tests' dbt runs
+    write there, with another DuckDB path: "profile has changed", a full parse) or in its cache.
+    It is reused only when dbt's checks match the parse's: the same profile, target and
+    connection (FSDP_DUCKDB_PATH), the same env vars of dbt_project.yml and no ``--vars`` (the
+    logical date reaches dbt as FSDP_LOGICAL_DATE, see macros/landing_contract.sql)."""
+    env = {
         "FSDP_DUCKDB_PATH": str(settings.duckdb_path()),
         "FSDP_REPO_ROOT": str(settings.ROOT),
         "FSDP_DBT_TARGET": settings.DBT_TARGET,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
     }
+    partial = partial_parse_path()
+    if partial.is_file():   # dbt refuses a path that does not exist (before the first parse)
+        env["DBT_PARTIAL_PARSE_FILE_PATH"] = str(partial)
+    return env
 
 
 def _run_dbt(*args: str, target_path: Path | None = None, ok_codes: tuple[int, ...] = (0,)) -> int:
     project = settings.dbt_project_dir()
+    # --profile and --target as Cosmos passes them: both are in dbt's partial-parse checksum
     cmd = [settings.dbt_executable(), *args, "--project-dir", str(project), "--profiles-dir", str(project),
-           "--target", settings.DBT_TARGET]
+           "--profile", settings.DBT_PROFILE, "--target", settings.DBT_TARGET]
     if target_path is not None:
         cmd += ["--target-path", str(target_path)]
     env = {**os.environ, **dbt_env()}
@@ -168,40 +186,76 @@ def merge_run_results(run_id: str) -> Path:
     return path
 
 
-def task_group_kwargs(select: list[str] | None = None, exclude: list[str] | None = None) -> dict:
+EXECUTION_MODES = ("watcher", "local")
+
+
+def execution_mode() -> str:
+    """How the DAG's dbt task groups run dbt (``FSDP_COSMOS_EXECUTION_MODE``):
+
+    * ``watcher`` (default): one ``dbt build`` per task group, in its first task
+      (``<group>.dbt_producer_watcher``, Cosmos ExecutionMode.WATCHER); every model, snapshot and
+      test is still an Airflow task of its own, a sensor that takes its node's outcome from that
+      build (a failed test fails its task, and dbt build skips what depends on it, which fails
+      those tasks too). One dbt start-up and one parse per group instead of one per task.
+    * ``local``: one dbt invocation per model and per test (Cosmos ExecutionMode.LOCAL)."""
+    value = (os.environ.get("FSDP_COSMOS_EXECUTION_MODE") or "watcher").strip().lower()
+    if value not in EXECUTION_MODES:
+        raise ValueError(f"FSDP_COSMOS_EXECUTION_MODE must be one of {', '.join(EXECUTION_MODES)}, got {value!r}")
+    return value
+
+
+def task_group_kwargs(select: list[str] | None = None, exclude: list[str] | None = None,
+                      mode: str | None = None) -> dict:
     """Keyword arguments of the Cosmos DbtTaskGroup: every model, seed, snapshot and test is an
     Airflow task (tests right after their model, TestBehavior.AFTER_EACH), run by the venv's dbt
-    (ExecutionMode.LOCAL), each in the one-slot DuckDB pool. ``select`` / ``exclude``: dbt
-    selectors of the group's nodes (the DAG builds the market-place marts, tag:marketplace, in a
-    group of their own after the quality gate).
+    (``mode``: see execution_mode()), each in the one-slot DuckDB pool. ``select`` / ``exclude``:
+    dbt selectors of the group's nodes (the DAG builds the market-place marts, tag:marketplace, in
+    a group of their own after the quality gate).
 
     Cosmos reads the manifest when the group is built (parse time: one JSON file, no dbt run)."""
     from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
     from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
+    mode = mode or execution_mode()
     project = settings.dbt_project_dir()
     manifest = settings.dbt_manifest_path()
     if not manifest.exists():  # one stat, to replace Cosmos' error with the command that fixes it
         raise FileNotFoundError(f"dbt manifest {manifest} is missing: run `python -m include.pipeline.dbt parse`")
+    watcher = mode == "watcher"
+    project_config = ProjectConfig(
+        dbt_project_path=project,
+        manifest_path=manifest,
+        project_name="fsdp",
+        install_dbt_deps=False,
+        env_vars={
+            **dbt_env(),
+            # the run builds its own date: the landing models register and ingest the files of
+            # this logical date and earlier ones not ingested yet, never of a later date (a
+            # backfill of past dates in order gives the warehouse the days gave one by one).
+            # An environment variable, not --vars: dbt re-parses everything when --vars change
+            "FSDP_LOGICAL_DATE": "{{ (logical_date or dag_run.run_after) | ds }}",
+        },
+    )
+    # Cosmos turns the path into an ObjectStoragePath, whose first open() at parse time loads
+    # Airflow's hook-lineage plugins, i.e. every plugin of the bundle (~0.6 s of each parse of the
+    # DAG file); the manifest is a local file: a plain Path (which Cosmos accepts) opens it directly
+    project_config.manifest_path = manifest
     return {
-        "project_config": ProjectConfig(
-            dbt_project_path=project,
-            manifest_path=manifest,
-            project_name="fsdp",
-            install_dbt_deps=False,
-            env_vars=dbt_env(),
-        ),
+        "project_config": project_config,
         "profile_config": ProfileConfig(
             profile_name=settings.DBT_PROFILE,
             target_name=settings.DBT_TARGET,
             profiles_yml_filepath=project / "profiles.yml",
         ),
         "execution_config": ExecutionConfig(
-            execution_mode=ExecutionMode.LOCAL,
+            execution_mode=ExecutionMode.WATCHER if watcher else ExecutionMode.LOCAL,
             # dbt's Python API in the task process: a subprocess per task costs ~3 s of interpreter
             # start and dbt import, times one task per model and test
             invocation_mode=InvocationMode(os.environ.get("FSDP_COSMOS_INVOCATION_MODE", "dbt_runner")),
             dbt_executable_path=settings.dbt_executable(),
+            # the producer's build is not retried (Cosmos would skip the retry): each node's task
+            # retries on its own, running dbt for its node only
+            **({"setup_operator_args": {"retries": 0}} if watcher else {}),
         ),
         "render_config": RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
@@ -222,16 +276,73 @@ def task_group_kwargs(select: list[str] | None = None, exclude: list[str] | None
             "append_env": True,
             # "True"/"False" from the trigger form; Cosmos converts templated strings to booleans
             "full_refresh": "{{ params.full_refresh }}",
-            # the run builds its own date: the landing models register and ingest the files of this
-            # logical date and earlier ones not ingested yet, never of a later date (a backfill of
-            # past dates in order gives the warehouse the days gave one by one)
-            "vars": {"logical_date": "{{ (logical_date or dag_run.run_after) | ds }}"},
             # dbt reads the landing over the network: one quick retry for a transient blob error
             "retries": 1,
             "retry_delay": timedelta(seconds=10),
             "callback": "include.pipeline.dbt.after_dbt_task",
         },
     }
+
+
+def dbt_task_group(group_id: str, select: list[str] | None = None, exclude: list[str] | None = None,
+                   mode: str | None = None):
+    """The Cosmos DbtTaskGroup of ``select`` / ``exclude`` (see task_group_kwargs), built at DAG
+    parse time from the manifest, and its ``done`` task (see group_done()).
+
+    In watcher mode, Cosmos leaves the node tasks of a task group beside the producer (the task
+    running ``dbt build``), sensing its progress while it runs. Here the producer is the group's
+    only first task and the node tasks come after it:
+
+    * `airflow dags test` (scripts/run.sh) runs one task at a time: a node task started before the
+      producer would wait for a build that never starts;
+    * every task of the group is in the one-slot DuckDB pool (a node task that retries runs dbt
+      for its node itself), so none of them could run beside the build anyway.
+
+    The first node tasks run when the producer is done, succeeded or failed (trigger rule
+    one_done: a failed build still tells which node failed; a producer that never ran, its
+    upstream failed, skips them); the others follow their dbt dependencies as in local mode."""
+    from airflow.providers.standard.operators.empty import EmptyOperator
+    from cosmos import DbtTaskGroup
+
+    mode = mode or execution_mode()
+    group = DbtTaskGroup(group_id=group_id, **task_group_kwargs(select=select, exclude=exclude, mode=mode))
+    tasks = {t.task_id: t for t in _group_tasks(group)}
+    if mode == "watcher":
+        from cosmos.constants import PRODUCER_WATCHER_DONE_TASK_ID, PRODUCER_WATCHER_TASK_ID
+
+        producer = tasks[f"{group_id}.{PRODUCER_WATCHER_TASK_ID}"]
+        # Cosmos' gate after the producer (none_failed): never runs anything (an EmptyOperator)
+        tasks[f"{group_id}.{PRODUCER_WATCHER_DONE_TASK_ID}"].pool = settings.DUCKDB_POOL
+        nodes = {t: task for t, task in tasks.items()
+                 if t not in (producer.task_id, f"{group_id}.{PRODUCER_WATCHER_DONE_TASK_ID}")}
+        for task in nodes.values():
+            if not set(task.upstream_task_ids) & set(nodes):
+                producer >> task
+                task.trigger_rule = "one_done"
+    # Done when every task of the group is, whatever their outcome, and outside the group (the
+    # tasks after the group follow its own last tasks, so a failed dbt task still stops them): a
+    # failed dbt task makes what follows the group upstream_failed at once, while the group's other
+    # tasks (a retry, another branch) still run, and the run report must wait for them
+    done = EmptyOperator(task_id=f"{group_id}_done", trigger_rule="all_done", pool=settings.DUCKDB_POOL,
+                         doc_md=f"Done when every task of the dbt task group `{group_id}` is done, whatever "
+                                "its outcome: the run report waits for it.")
+    for task in tasks.values():
+        task >> done
+    group.fsdp_done = done
+    return group
+
+
+def group_done(group):
+    """The task done when every task of a dbt_task_group() is (``<group_id>_done``)."""
+    return group.fsdp_done
+
+
+def _group_tasks(group):
+    for child in group.children.values():
+        if hasattr(child, "children"):
+            yield from _group_tasks(child)
+        else:
+            yield child
 
 
 def main(argv: list[str]) -> int:

@@ -51,6 +51,10 @@ def embedded_env(home: Path | None = None, base: dict[str, str] | None = None) -
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "simple_auth_manager_passwords.json"),
         "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        # watcher mode: the producer would rewrite its whole XCom backup to a Variable after each of
+        # its ~1,000 XCom pushes (for a retry of the producer, which the DAG never retries:
+        # include/pipeline/dbt.py); off, it is written once, when the producer fails
+        "AIRFLOW__COSMOS__ENABLE_WATCHER_RELIABLE_RETRY": "False",
         # Cosmos caches per DAG and task group name: under this Airflow home, never shared by checkouts
         "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos_cache"),
         "DO_NOT_TRACK": "1",

@@ -42,6 +42,8 @@ for dag_id, dag in bag.dags.items():
                                   (t.on_failure_callback if isinstance(t.on_failure_callback, list)
                                    else [t.on_failure_callback] if t.on_failure_callback else [])],
             "dbt_vars": getattr(t, "vars", None),
+            "dbt_env_logical_date": (getattr(t, "env", None) or {}).get("FSDP_LOGICAL_DATE"),
+            "producer_task_id": getattr(t, "producer_task_id", None),
         }
     out["dags"][dag_id] = {
         "tags": sorted(dag.tags), "catchup": dag.catchup, "doc_md": bool(dag.doc_md),
@@ -64,7 +66,19 @@ def dag_env(tmp_path_factory) -> dict[str, str]:
     return env
 
 
+def _report(env: dict[str, str]) -> dict:
+    proc = harness.run([str(harness.PYTHON), "-c", INSPECT], env, timeout=300)
+    return json.loads(proc.stdout.split("@@JSON@@", 1)[1])
+
+
 @pytest.fixture(scope="session")
 def dagbag_report(dag_env) -> dict:
-    proc = harness.run([str(harness.PYTHON), "-c", INSPECT], dag_env, timeout=300)
-    return json.loads(proc.stdout.split("@@JSON@@", 1)[1])
+    """The DAG folder as the default settings render it (FSDP_COSMOS_EXECUTION_MODE unset: watcher)."""
+    env = {k: v for k, v in dag_env.items() if k != "FSDP_COSMOS_EXECUTION_MODE"}
+    return _report(env)
+
+
+@pytest.fixture(scope="session")
+def local_dagbag_report(dag_env) -> dict:
+    """The DAG folder with FSDP_COSMOS_EXECUTION_MODE=local (one dbt invocation per task)."""
+    return _report({**dag_env, "FSDP_COSMOS_EXECUTION_MODE": "local"})

@@ -39,17 +39,61 @@ def test_every_daily_task_reports_its_failure_in_one_line(dagbag_report):
     assert {t for t, task in tasks.items() if "log_task_failure" not in task["failure_callbacks"]} == {"quality_warnings"}
 
 
-def test_every_dbt_task_builds_the_runs_own_logical_date(dagbag_report):
-    # Regression: a run for one date ingested every date landed so far
-    tasks = dagbag_report["dags"]["fsdp_daily"]["tasks"]
-    dbt_tasks = {t: task for t, task in tasks.items() if t.startswith("dbt.")}
-    assert dbt_tasks and all("logical_date" in (task["dbt_vars"] or {}) for task in dbt_tasks.values())
+def _dbt_tasks(report: dict) -> dict[str, dict]:
+    """The tasks of the two dbt task groups that run dbt or watch it (not Cosmos' EmptyOperator)."""
+    tasks = report["dags"]["fsdp_daily"]["tasks"]
+    return {t: task for t, task in tasks.items()
+            if t.startswith(("dbt.", "marketplace.")) and task["operator"] != "EmptyOperator"}
+
+
+@pytest.mark.parametrize("mode", ["watcher", "local"])
+def test_every_dbt_task_builds_the_runs_own_logical_date(mode, dagbag_report, local_dagbag_report):
+    # Regression: a run for one date ingested every date landed so far. The date is an environment
+    # variable, not --vars (which would make every dbt invocation re-parse the project)
+    dbt_tasks = _dbt_tasks(dagbag_report if mode == "watcher" else local_dagbag_report)
+    assert dbt_tasks
+    assert {t for t, task in dbt_tasks.items() if "logical_date" not in (task["dbt_env_logical_date"] or "")} == set()
+    assert {t for t, task in dbt_tasks.items() if task["dbt_vars"]} == set()
 
 
 def test_every_task_retries(dagbag_report):
+    # the one exception: Cosmos never retries a watcher producer's dbt build (it would skip the
+    # retry); each node's task retries by running dbt for its node
     no_retry = [f"{d}.{t}" for d, dag in dagbag_report["dags"].items()
                 for t, task in dag["tasks"].items() if task["retries"] < 1]
-    assert no_retry == []
+    assert no_retry == ["fsdp_daily.dbt.dbt_producer_watcher", "fsdp_daily.marketplace.dbt_producer_watcher"]
+
+
+def test_each_dbt_group_runs_one_dbt_build_first_and_a_task_per_node_after_it(dagbag_report):
+    tasks = dagbag_report["dags"]["fsdp_daily"]["tasks"]
+    for group in ("dbt", "marketplace"):
+        producer = f"{group}.dbt_producer_watcher"
+        assert tasks[producer]["operator"] == "DbtProducerWatcherOperator"
+        nodes = {t: task for t, task in _dbt_tasks(dagbag_report).items() if t.startswith(f"{group}.") and t != producer}
+        assert nodes and {task["operator"] for task in nodes.values()} <= {
+            "DbtRunWatcherOperator", "DbtTestWatcherOperator", "DbtSnapshotWatcherOperator", "DbtSeedWatcherOperator"}
+        assert {t for t, task in nodes.items() if task["producer_task_id"] != producer} == set()
+        # the producer is the group's only entry: `airflow dags test` runs one task at a time, and a
+        # node task started before the build would wait for it forever
+        firsts = {t for t, task in nodes.items() if not any(u.startswith(f"{group}.") for u in task["upstream"])}
+        assert firsts == set()
+        entries = {t for t, task in nodes.items() if task["upstream"] == [producer]}
+        assert entries and {tasks[t]["trigger_rule"] for t in entries} == {"one_done"}
+        assert all(producer in _ancestors(tasks, t) for t in nodes)
+        # the other node tasks follow their dbt dependencies: a failed test stops what depends on it
+        assert {tasks[t]["trigger_rule"] for t in set(nodes) - entries} == {"all_success"}
+
+
+def test_local_mode_still_runs_one_dbt_invocation_per_model_and_test(local_dagbag_report):
+    assert local_dagbag_report["import_errors"] == {}
+    dbt_tasks = _dbt_tasks(local_dagbag_report)
+    assert dbt_tasks and {task["operator"] for task in dbt_tasks.values()} <= {
+        "DbtRunLocalOperator", "DbtTestLocalOperator", "DbtSnapshotLocalOperator", "DbtSeedLocalOperator"}
+    tasks = local_dagbag_report["dags"]["fsdp_daily"]["tasks"]
+    assert not [t for t in tasks if t.endswith("dbt_producer_watcher")]
+    for group in ("dbt", "marketplace"):
+        assert tasks[f"{group}_done"]["trigger_rule"] == "all_done" and f"{group}_done" in tasks["run_report"]["upstream"]
+        assert set(tasks[f"{group}_done"]["upstream"]) == {t for t in tasks if t.startswith(f"{group}.")}
 
 
 def test_blob_io_tasks_retry_with_exponential_backoff(dagbag_report):
@@ -144,7 +188,31 @@ def test_the_reporting_tasks_are_teardowns_that_run_last_and_never_decide_the_ru
     # Regression: an all_done task at the end would turn a failed run green; a teardown does not count
     tasks = dagbag_report["dags"]["fsdp_daily"]["tasks"]
     assert tasks["run_report"]["is_teardown"] and tasks["quality_warnings"]["is_teardown"]
-    assert sorted(tasks["run_report"]["upstream"]) == ["publish_catalog", "quality_warnings"]
+    # after every dbt task too: a failed dbt task makes the gate upstream_failed at once while the
+    # group's other tasks still run (Regression: the report of a failed test missed half the dbt tasks)
+    assert sorted(tasks["run_report"]["upstream"]) == ["dbt_done", "marketplace_done", "publish_catalog", "quality_warnings"]
+    for group in ("dbt", "marketplace"):
+        assert tasks[f"{group}_done"]["trigger_rule"] == "all_done"
+        assert set(tasks[f"{group}_done"]["upstream"]) == {t for t in tasks if t.startswith(f"{group}.")}
+
+
+@pytest.mark.parametrize("mode", ["watcher", "local"])
+def test_the_quality_gate_and_the_market_place_wait_for_every_dbt_task_to_succeed(mode, dagbag_report, local_dagbag_report):
+    # Regression: with the group's all_done task inside the group, it was the group's only last
+    # task, and a failed dbt test let the gate run and the run publish
+    tasks = (dagbag_report if mode == "watcher" else local_dagbag_report)["dags"]["fsdp_daily"]["tasks"]
+    for group, after in (("dbt", "quality_gate"), ("marketplace", "apply_role_views")):
+        assert f"{group}_done" not in _ancestors(tasks, after)
+        assert {t for t in _dbt_tasks({"dags": {"fsdp_daily": {"tasks": tasks}}})
+                if t.startswith(f"{group}.") and t not in _ancestors(tasks, after)} == set()
+        assert all(u.startswith(f"{group}.") for u in tasks[after]["upstream"]), tasks[after]["upstream"]
+        # between a dbt task and the gate, only tasks that fail when a task before them failed: a
+        # dbt task's own all_success, a first node task's one_done on the producer (the producer's
+        # failure is then the node's own outcome), Cosmos' none_failed gate on the producer alone
+        between = {t for t in _ancestors(tasks, after) if t.startswith(f"{group}.")}
+        for t in between:
+            rule, up = tasks[t]["trigger_rule"], tasks[t]["upstream"]
+            assert rule == "all_success" or (rule in ("one_done", "none_failed") and up == [f"{group}.dbt_producer_watcher"]), (t, rule, up)
     assert sorted(tasks["quality_warnings"]["upstream"]) == ["quality_gate", "source_freshness"]
     assert not tasks["run_report"]["on_failure_fail_dagrun"]
 

@@ -82,7 +82,8 @@ def scenario(tmp_path_factory):
     try:
         # 1. SIGKILL in the middle of dbt
         run = _start(["--date", CRASH_DAY, "--rows", str(ROWS), "--bad-rows", "5"], env)
-        _wait_for_line(tmp / "logs", CRASH_DAY, "starting task_id=dbt.int_customers_validated.run", run)
+        # dbt's own line, in the producer's one `dbt build` (watcher mode) as in the model's task (local)
+        _wait_for_line(tmp / "logs", CRASH_DAY, "START sql incremental model main.int_customers_validated", run)
         time.sleep(2)
         os.killpg(run.pid, signal.SIGKILL)
         run.wait(60)
