@@ -39,6 +39,17 @@ def _api(base: str, method: str, path: str, body=None, token: str | None = None)
         return json.loads(resp.read() or b"{}")
 
 
+def _task_instances(base: str, run_id: str, token: str) -> list[dict]:
+    """Every task instance of a run: the API serves at most 100 per page (the DAG has more tasks)."""
+    out: list[dict] = []
+    while True:
+        page = _api(base, "GET", f"/api/v2/dags/fsdp_daily/dagRuns/{quote(run_id, safe='')}/taskInstances"
+                    f"?limit=100&offset={len(out)}", token=token)
+        out += page["task_instances"]
+        if not page["task_instances"] or len(out) >= page.get("total_entries", len(out)):
+            return out
+
+
 @pytest.fixture(scope="module")
 def airflow_ui(tmp_path_factory):
     if _chromium() is None:
@@ -135,16 +146,13 @@ def test_trigger_from_the_ui_runs_the_pipeline_and_the_dbt_docs_open_in_airflow(
             time.sleep(5)
             run = _api(base, "GET", f"/api/v2/dags/fsdp_daily/dagRuns/{run['dag_run_id']}", token=token)
         if run["state"] != "success":
-            tis = _api(base, "GET", f"/api/v2/dags/fsdp_daily/dagRuns/{run['dag_run_id']}/taskInstances?limit=200",
-                       token=token)["task_instances"]
+            tis = _task_instances(base, run["dag_run_id"], token)
             failed = [t["task_id"] for t in tis if t["state"] in ("failed", "up_for_retry")]
             pytest.fail(f"run {run['dag_run_id']} ended {run['state']}; failed tasks: {failed}")
 
         run_id = run["dag_run_id"]
         # the run succeeded, marked: quality_warnings failed (a teardown: the run stays green) and the note says so
-        tis = {t["task_id"]: t["state"] for t in _api(
-            base, "GET", f"/api/v2/dags/fsdp_daily/dagRuns/{quote(run_id, safe='')}/taskInstances?limit=200",
-            token=token)["task_instances"]}
+        tis = {t["task_id"]: t["state"] for t in _task_instances(base, run_id, token)}
         assert tis["quality_warnings"] == "failed" and tis["run_report"] == "success"
         assert run["note"] and run["note"].startswith("Success with warnings") and "rejected_share" in run["note"]
 
