@@ -17,57 +17,19 @@ from __future__ import annotations
 
 import random
 import shutil
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
-COUNTRY_CODES = {
-    "India": "+91", "Norway": "+47", "Australia": "+61", "Brazil": "+55", "United States": "+1",
-    "France": "+33", "Germany": "+49", "Spain": "+34", "Indonesia": "+62", "Canada": "+1",
-    "Singapore": "+65", "Netherlands": "+31", "Italy": "+39",
-}
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-CITIES = {
-    "Australian": [("Sydney", "New South Wales", "2000", "Australia"), ("Melbourne", "Victoria", "3000", "Australia"),
-                   ("Brisbane", "Queensland", "4000", "Australia"), ("Perth", "Western Australia", "6000", "Australia"),
-                   ("Adelaide", "South Australia", "5000", "Australia")],
-    "Brazilian": [("Rio de Janeiro", "Rio de Janeiro", "20000", "Brazil"), ("Sao Paulo", "Sao Paulo", "01000", "Brazil"),
-                  ("Brasília", "Federal District", "70000", "Brazil"), ("Salvador", "Bahia", "40000", "Brazil"),
-                  ("Fortaleza", "Ceará", "60000", "Brazil")],
-    "American": [("New York City", "New York", "10001", "United States"),
-                 ("Los Angeles", "California", "90001", "United States"), ("Chicago", "Illinois", "60601", "United States"),
-                 ("Houston", "Texas", "77001", "United States"), ("Miami", "Florida", "33101", "United States")],
-    "Canadian": [("Toronto", "Ontario", "M5V 1J9", "Canada"), ("Vancouver", "British Columbia", "V6B 1E2", "Canada"),
-                 ("Montreal", "Quebec", "H2X 1J1", "Canada"), ("Calgary", "Alberta", "T2P 0R5", "Canada"),
-                 ("Ottawa", "Ontario", "K1P 1J1", "Canada")],
-    "European": [("Paris", "Île-de-France", "75001", "France"), ("Rome", "Lazio", "00100", "Italy"),
-                 ("Madrid", "Madrid", "28001", "Spain"), ("Berlin", "Berlin", "10115", "Germany"),
-                 ("Amsterdam", "North Holland", "1012 JS", "Netherlands")],
-    "Indonesian": [("Jakarta", "Jakarta", "10110", "Indonesia"), ("Surabaya", "East Java", "60111", "Indonesia"),
-                   ("Bandung", "West Java", "40111", "Indonesia"), ("Medan", "North Sumatra", "20111", "Indonesia"),
-                   ("Makassar", "South Sulawesi", "90111", "Indonesia")],
-    "Norwegian": [("Oslo", "Oslo", "0010", "Norway"), ("Bergen", "Vestland", "5015", "Norway"),
-                  ("Trondheim", "Trondelag", "7010", "Norway"), ("Stavanger", "Rogaland", "4006", "Norway"),
-                  ("Tromsø", "Troms og Finnmark", "9008", "Norway")],
-    "Singaporean": [("Singapore", "Singapore", "049317", "Singapore"), ("Bedok", "Singapore", "469001", "Singapore"),
-                    ("Jurong East", "Singapore", "609731", "Singapore"), ("Tampines", "Singapore", "529653", "Singapore"),
-                    ("Woodlands", "Singapore", "738099", "Singapore")],
-    "Indian": [("Mumbai", "Maharashtra", "400001", "India"), ("Delhi", "Delhi", "110001", "India"),
-               ("Bangalore", "Karnataka", "560001", "India"), ("Kolkata", "West Bengal", "700001", "India"),
-               ("Chennai", "Tamil Nadu", "600001", "India"), ("Hyderabad", "Telangana", "500001", "India"),
-               ("Pune", "Maharashtra", "411001", "India"), ("Chandigarh", "Chandigarh", "160001", "India"),
-               ("Jaipur", "Rajasthan", "302001", "India"), ("Ahmedabad", "Gujarat", "380001", "India"),
-               ("Kochi", "Kerala", "682001", "India"), ("Lucknow", "Uttar Pradesh", "226001", "India"),
-               ("Bhopal", "Madhya Pradesh", "462001", "India"), ("Patna", "Bihar", "800001", "India"),
-               ("Coimbatore", "Tamil Nadu", "641001", "India")],
-}
+# The document's value tables, as include/mockgen/reference.py keeps them (one copy of the seed's data)
+from include.mockgen.reference import BUILDINGS, CITIES_BY_NATIONALITY as CITIES, COUNTRY_CODES, LOCALITIES, STREETS  # noqa: E402
 
 TITLES = {"Male": ["Mr", "Dr"], "Female": ["Miss", "Mrs", "Dr"], "Non Binary": ["Mx"], "Transgender": ["Mx"],
           "Intersex": ["Mx"], "I Prefer not to say": [""]}
 MARITAL = {"Mr": ["Single", "Married"], "Mrs": ["Married"], "Dr": ["Single", "Married"],
            "Mx": ["I prefer not to say"], "": [""], "Miss": ["Single", "Widowed"]}
-BUILDINGS = ("Shanti Apartments", "Green Park Towers", "Lotus Residency", "Sai Enclave", "Harbour View")
-STREETS = ("MG Road", "Station Road", "Park Street", "Nehru Marg", "Church Street", "Lake Road")
-LOCALITIES = ("Andheri West", "Indiranagar", "Salt Lake", "Banjara Hills", "Koregaon Park", "Civil Lines")
 AGE_BANDS = ((0.10, 10, 17), (0.30, 18, 30), (0.35, 30, 45), (0.10, 45, 59), (0.15, 60, 100))
 
 
@@ -231,6 +193,4 @@ def run(n: int, out_dir: str | Path) -> int:
 
 
 if __name__ == "__main__":   # python benchmarks/seed_reference.py ROWS OUT_DIR
-    import sys
-
     print(run(int(sys.argv[1]), sys.argv[2]))
