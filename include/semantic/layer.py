@@ -337,11 +337,7 @@ group by {select_dims}period"""
         compiled = self.compile(query, role)
         started = time.perf_counter()
         cursor = self._con.cursor()
-        timer = None
-        if timeout_s is not None:
-            timer = threading.Timer(float(timeout_s), cursor.interrupt)
-            timer.daemon = True
-            timer.start()
+        watchdog = _Watchdog(cursor, timeout_s) if timeout_s is not None else None
         try:
             cursor.execute(compiled.sql, compiled.parameters or None)
             names = [d[0] for d in cursor.description]
@@ -349,12 +345,12 @@ group by {select_dims}period"""
         except duckdb.InterruptException:
             raise QueryTimeout(f"query interrupted after {timeout_s} s") from None
         except duckdb.Error as exc:
-            if timer is not None and not timer.is_alive() and "interrupt" in str(exc).lower():
+            if watchdog is not None and watchdog.fired and "interrupt" in str(exc).lower():
                 raise QueryTimeout(f"query interrupted after {timeout_s} s") from None
             raise SemanticError(f"query failed in the warehouse: {str(exc).splitlines()[0]}") from None
         finally:
-            if timer is not None:
-                timer.cancel()
+            if watchdog is not None:
+                watchdog.stop()
             cursor.close()
         truncated = max_rows is not None and len(fetched) > max_rows
         rows = [dict(zip(names, r)) for r in (fetched[:max_rows] if truncated else fetched)]
@@ -382,3 +378,34 @@ group by {select_dims}period"""
 
 
 __all__ = ["SemanticLayer", "Compiled", "Result", "Column"]
+
+
+class _Watchdog:
+    """Interrupts ``cursor`` once ``timeout_s`` has passed, and again every few milliseconds until the
+    statement ends: DuckDB forgets an interrupt that arrives before the statement has started running
+    (while it is parsed, bound or planned), so a single interrupt could let a query run unbounded."""
+
+    REPEAT_S = 0.005
+
+    def __init__(self, cursor, timeout_s: float):
+        self._cursor, self._timeout_s = cursor, float(timeout_s)
+        self._done = threading.Event()
+        self.fired = False
+        self._thread = threading.Thread(target=self._watch, name="query-timeout", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        if self._done.wait(self._timeout_s):
+            return
+        self.fired = True
+        while not self._done.is_set():
+            try:
+                self._cursor.interrupt()
+            except Exception:  # noqa: BLE001 - the cursor closed while we were about to interrupt it
+                return
+            self._done.wait(self.REPEAT_S)
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
