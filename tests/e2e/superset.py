@@ -182,12 +182,28 @@ class Render:
     errors: list[str]
 
 
-def login(page, base: str, username: str, password: str) -> None:
+def login(page, base: str, username: str, password: str, timeout: float = RENDER_TIMEOUT) -> None:
+    """Log in through Superset's login form. The form is drawn by React: on a loaded machine it can be
+    drawn again after the fields were filled (a click then submits nothing), so fill and submit are
+    repeated until the page leaves /login or ``timeout`` passes; the failure says what the page showed."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    deadline = time.monotonic() + timeout
     page.goto(base + "/login/")
-    page.fill("[data-test=username-input]", username)
-    page.fill("[data-test=password-input]", password)
-    page.click("[data-test=login-button]")
-    page.wait_for_url(lambda url: "/login" not in url)
+    attempts = 0
+    while True:
+        attempts += 1
+        page.fill("[data-test=username-input]", username)
+        page.fill("[data-test=password-input]", password)
+        page.click("[data-test=login-button]")
+        try:
+            page.wait_for_url(lambda url: "/login" not in url, timeout=30_000)
+            return
+        except PlaywrightTimeout:
+            if time.monotonic() > deadline:
+                shown = page.inner_text("body")[:1500]
+                raise AssertionError(f"login as {username} still on {page.url} after {attempts} attempts "
+                                     f"in {timeout:.0f} s; the page shows:\n{shown}") from None
 
 
 def render_dashboard(page, base: str, slug: str, screenshot: Path | None = None,
