@@ -14,13 +14,13 @@ the dbt docs shown in this UI (**Browse > dbt Docs (FSDP data product)**).
 | `dbt` | the dbt project (Astronomer Cosmos): one task per model, snapshot and seed, each followed by its dbt tests, so a failing test stops exactly the models that depend on it. Its first task, `dbt_producer_watcher`, runs the group's one `dbt build` (its log has dbt's output); the model and test tasks after it take their node's outcome from that build, and a task that retries runs dbt for its node alone (`FSDP_COSMOS_EXECUTION_MODE=local`: each task runs dbt itself). `dbt_done` is done when every task of the group is, whatever its outcome (the run report waits for it; `marketplace_done` likewise). First `landing_inspection` registers and checks every landed file of the date (and earlier ones not yet registered, never later ones) against the contract and its manifest; refused files are listed in `fs_accelerator.landing_ledger` with their reason and never stop the other files. |
 | `quality_gate` | Soda checks (`include/quality/checks/`, one file per product table) and column profiles; a failed fail-level check fails the run here, before anything is published; warnings are recorded. Results: `reports/quality/<date>/` (JSON) and the `quality.check_results` / `quality.column_profiles` tables. |
 | `marketplace` | the market place's consumer marts (dbt tag `marketplace`: customers, transactions, archetypes, spend segments, time spine), one task per model and test like `dbt` (with its own `dbt build`), built only from data that passed the gate. |
+| `publish_dbt_docs` | right after the marts, first in the pool: `dbt docs generate` for the warehouse as built, published atomically for the UI. |
+| `publish_catalog` | pushes tables, tags, lineage, the data product and the quality results to OpenMetadata (`include/catalog`, own virtualenv); with no server configured it records what it would send to `.local/catalog/`. After the docs, because it reads the fresh `catalog.json`; it opens no warehouse, so it runs while the serving side below publishes. |
 | `apply_role_views` | (re)creates the governance views, one schema per role (`include/governance`): masked PII per the masking policies. |
 | `semantic_layer` | the MetricFlow semantic layer (`include/semantic`): every saved query (one per dashboard chart and data API) compiled for every role and its export table written to `marketplace_exports`. |
 | `publish_output_port` | the output port (`include/output_port`): each product table as Parquet in the `curated` container, PII masked for the port's audience (hashed names, quarter-bucketed dates of birth), published atomically per table (a pointer switched last) and reconciled with the warehouse: a file lost or altered in the container is rewritten, and a port that does not match the warehouse fails the run. Only after the quality gate: unchecked rows are never published. |
 | `publish_serving_copy` | publishes the read-only serving copy the data API and dashboards read (`include/serving`): product and market-place tables with PII in the public treatment, one schema per governance role, clear PII only in a separate owner-only file; switched atomically, old copies pruned. Only after the quality gate passed. |
 | `publish_data_product` | verifies every product table exists and has rows and updates the product's Airflow **Assets** (`fs_accelerator.*`, which schedule `fsdp_product_health`); each asset event carries the table's rows and quality outcome in its extra. |
-| `publish_dbt_docs` | `dbt docs generate` for the warehouse as built, published atomically for the UI. |
-| `publish_catalog` | pushes tables, tags, lineage, the data product and the quality results to OpenMetadata (`include/catalog`, own virtualenv); with no server configured it records what it would send to `.local/catalog/`. After the docs, because it reads the fresh `catalog.json`. |
 | `quality_warnings` | marks a run with warnings: **fails, without failing the run** (a teardown task), when the quality gate recorded warn-level results or a landed source is stale, and sends a warning alert. Green when there is nothing to say. |
 | `run_report` | last task of every run, failed ones too (teardown), after every dbt task: writes the run report (task states, rows per entity and stage, the landing ledger: files registered and every refused file with its reason, top failed rules, quality results, source freshness), browsable under **Browse > Run reports** and in the run's **Run report** tab. When the run ends its note says the verdict. |
 | `end_run` | (teardown, last, runs whatever happened) records the run's end in the warehouse's run log (`ops.pipeline_runs`: complete only if every task that builds the product succeeded), refreshes the run report's `run_state` and `retries` sections, and releases the lease. |
@@ -187,7 +187,9 @@ def fsdp_daily():
 
         return publish(_day(logical_date, dag_run), dag_run.run_id, outlet_events)
 
-    @task(pool=settings.DUCKDB_POOL)
+    # first into the pool once the marts are built: the catalog step waits for it alone, and then runs
+    # outside the pool while the serving side takes its turns
+    @task(pool=settings.DUCKDB_POOL, priority_weight=1000, weight_rule="absolute")
     def publish_dbt_docs() -> str:
         from include.pipeline.dbt import publish_docs
 
@@ -225,9 +227,12 @@ def fsdp_daily():
     marketplace = dbt_task_group("marketplace", select=["tag:marketplace"])
     gate = quality_gate()
     catalog = publish_catalog()
-    (run >> land_mock_data() >> landed >> freshness >> dbt >> gate >> marketplace >> apply_role_views()
-     >> semantic_layer() >> publish_output_port() >> publish_serving_copy(gate) >> publish_data_product()
-     >> publish_dbt_docs() >> catalog)
+    run >> land_mock_data() >> landed >> freshness >> dbt >> gate >> marketplace
+    # two branches after the marts: the docs and the catalog (which reads no warehouse, only the docs'
+    # files, and is the longest step of a small day) run while the serving side publishes
+    served = (marketplace >> apply_role_views() >> semantic_layer() >> publish_output_port()
+              >> publish_serving_copy(gate) >> publish_data_product())
+    marketplace >> publish_dbt_docs() >> catalog
     # teardowns: they run whatever happened upstream and never decide the run's state; the lease's
     # end_run is the last of them, so nothing of this run touches the warehouse after it is released
     warnings = quality_warnings().as_teardown()
@@ -235,7 +240,7 @@ def fsdp_daily():
     report = run_report().as_teardown()
     # and after every dbt task: a failed one makes what follows its group upstream_failed at once,
     # while the group's other tasks (a retry, another branch) still run
-    [catalog, warnings, group_done(dbt), group_done(marketplace)] >> report
+    [catalog, served, warnings, group_done(dbt), group_done(marketplace)] >> report
     report >> end_run(run)
 
 

@@ -37,6 +37,10 @@ for dag_id, dag in bag.dags.items():
             "outlets": [getattr(o, "uri", str(o)) for o in t.outlets],
             "operator": type(t).__name__, "trigger_rule": str(getattr(t.trigger_rule, "value", t.trigger_rule)),
             "is_teardown": bool(t.is_teardown),
+            # the scheduler's weight: absolute, or (default) the task's own plus every downstream task's
+            "priority_weight": t.priority_weight if "absolute" in str(getattr(t, "weight_rule", "")).lower()
+            else t.priority_weight + sum(dag.task_dict[d].priority_weight
+                                         for d in t.get_flat_relative_ids(upstream=False)),
             "on_failure_fail_dagrun": bool(getattr(t, "on_failure_fail_dagrun", False)),
             "failure_callbacks": [getattr(c, "__name__", str(c)) for c in
                                   (t.on_failure_callback if isinstance(t.on_failure_callback, list)

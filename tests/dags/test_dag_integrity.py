@@ -150,7 +150,18 @@ def test_pipeline_order_lands_then_dbt_then_publishes_then_docs(dagbag_report):
     firsts = [t_id for t_id, t in tasks.items() if t_id.startswith("marketplace.")
               and not any(u.startswith("marketplace.") for u in t["upstream"])]
     assert firsts and all(tasks[t]["upstream"] == ["quality_gate"] for t in firsts)
-    assert tasks["publish_dbt_docs"]["upstream"] == ["publish_data_product"]
+    # the docs, then the catalog, beside the serving side: both after every market-place task, neither
+    # waiting for the other branch
+    marts = {t for t in tasks if t.startswith("marketplace.")}
+    for branch in ("publish_dbt_docs", "apply_role_views"):
+        assert set(tasks[branch]["upstream"]) and set(tasks[branch]["upstream"]) <= marts, branch
+        assert marts <= _ancestors(tasks, branch), branch
+    assert tasks["publish_catalog"]["upstream"] == ["publish_dbt_docs"]
+    serving = {"apply_role_views", "semantic_layer", "publish_output_port", "publish_serving_copy", "publish_data_product"}
+    assert not serving & _ancestors(tasks, "publish_catalog")
+    assert not {"publish_dbt_docs", "publish_catalog"} & _ancestors(tasks, "publish_data_product")
+    # the docs go first into the one-slot pool: the catalog step waits for them alone
+    assert tasks["publish_dbt_docs"]["priority_weight"] > max(tasks[t]["priority_weight"] for t in serving)
 
 
 def _ancestors(tasks: dict, task_id: str) -> set[str]:
@@ -190,7 +201,8 @@ def test_the_reporting_tasks_are_teardowns_that_run_last_and_never_decide_the_ru
     assert tasks["run_report"]["is_teardown"] and tasks["quality_warnings"]["is_teardown"]
     # after every dbt task too: a failed dbt task makes the gate upstream_failed at once while the
     # group's other tasks still run (Regression: the report of a failed test missed half the dbt tasks)
-    assert sorted(tasks["run_report"]["upstream"]) == ["dbt_done", "marketplace_done", "publish_catalog", "quality_warnings"]
+    assert sorted(tasks["run_report"]["upstream"]) == ["dbt_done", "marketplace_done", "publish_catalog",
+                                                       "publish_data_product", "quality_warnings"]
     for group in ("dbt", "marketplace"):
         assert tasks[f"{group}_done"]["trigger_rule"] == "all_done"
         assert set(tasks[f"{group}_done"]["upstream"]) == {t for t in tasks if t.startswith(f"{group}.")}
