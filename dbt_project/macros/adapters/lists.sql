@@ -25,15 +25,19 @@
     end
 {%- endmacro %}
 
+{#- DuckDB: one list per rule (empty, or the rule's name) flattened into one, rather than
+    list_filter with a lambda: the same list, and SQL that the catalog's lineage parser (sqlglot,
+    OpenMetadata's dbt ingestion) reads. It could not parse DuckDB's lambda syntax and fell back,
+    for each of the ten staging and validation models, to a parser 100x slower (about 6 s a model). -#}
 {% macro duckdb__failed_rules(rules) -%}
     case
         when {% for name, condition in rules %}coalesce(({{ condition }}), false){{ " and " if not loop.last }}{% endfor %}
             then cast([] as varchar[])
-        else list_filter([
+        else flatten([
             {%- for name, condition in rules %}
-            case when coalesce(({{ condition }}), false) then null else '{{ name }}' end{{ "," if not loop.last }}
+            case when coalesce(({{ condition }}), false) then cast([] as varchar[]) else ['{{ name }}'] end{{ "," if not loop.last }}
             {%- endfor %}
-        ], lambda r: r is not null)
+        ])
     end
 {%- endmacro %}
 
