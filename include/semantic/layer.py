@@ -377,9 +377,6 @@ group by {select_dims}period"""
         self.close()
 
 
-__all__ = ["SemanticLayer", "Compiled", "Result", "Column"]
-
-
 class _Watchdog:
     """Interrupts ``cursor`` once ``timeout_s`` has passed, and again every few milliseconds until the
     statement ends: DuckDB forgets an interrupt that arrives before the statement has started running
@@ -409,3 +406,5 @@ class _Watchdog:
         self._done.set()
         self._thread.join()
 
+
+__all__ = ["SemanticLayer", "Compiled", "Result", "Column"]
