@@ -48,6 +48,8 @@ def pipeline(azurite, tmp_path_factory):
     counts["day1"] = {t: count(warehouse, t) for t in STATE_TABLES}
     counts["day1_results"] = warehouse.run_results()
     counts["day1_curated"] = curated_files(warehouse)
+    counts["day1_quarantined_events"] = {r[0] for r in warehouse.query(
+        "select _record_id from fs_accelerator.campaign_event_rejected")}
 
     fixtures.land_day1(lander)  # the same files again: new blob versions, the same rows
     warehouse.dbt("build", "--exclude", "test_type:unit")

@@ -1,4 +1,5 @@
-{#- A table like the other quarantines (rebuilt on every run): int_campaign_events_validated re-checks
+{#- Incremental like the other quarantines (macros/quarantine.sql): int_campaign_events_validated re-checks
     rejected events, so a quarantined event can later be accepted (its customer or its earlier
-    stage landed after it) and must then leave. -#}
+    stage landed after it) and then leaves. -#}
+{{ config(pre_hook="{{ quarantine_release('int_campaign_events_validated') }}") }}
 {{ quarantine('campaign_event_raw', 'int_campaign_events_validated', 'campaign_events') }}
