@@ -3,7 +3,8 @@
 For each size (customers; the initial load has ~10 transactions per customer):
   1. land the initial load with the mock data generator (python -m include.mockgen generate),
   2. time a full `dbt build` (models, snapshot, data tests; unit tests excluded: they test logic,
-     not data, and run in CI / tests/dbt), in the DAG's two steps: the produce side
+     not data, and run in CI / tests/dbt; saved queries and exposures too, NO-OP nodes of a build:
+     the flags of the DAG's builds, include/pipeline/dbt.py PRODUCER_FLAGS), in the DAG's two steps: the produce side
      (`--exclude tag:marketplace`), then the market-place marts (`--select tag:marketplace`); then
      the semantic layer's step (every saved-query export) and the market place's questions through
      the Python interface (debit_to_credit_ratio by zone, city, branch and channel; cumulative
@@ -57,6 +58,7 @@ sys.path.insert(0, str(ROOT))
 
 from include.blob_storage import AZURITE_DEV_CONNECTION_STRING  # noqa: E402
 from tests.conftest import AzuriteProcess, _free_port  # noqa: E402  (a real Azurite, as in the tests)
+from include.pipeline.dbt import PRODUCER_FLAGS  # noqa: E402
 from tests.dbt.dbt_runner import Warehouse  # noqa: E402
 
 FIRST_DAY = date(2026, 11, 20)
@@ -92,7 +94,8 @@ def timed_build(warehouse: Warehouse, *selection: str) -> float:
     cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     load = LAST_BUILD.get("load", (os.getloadavg()[0],))[0]
     started = time.perf_counter()
-    warehouse.dbt("build", "--exclude", "test_type:unit", *selection)
+    # what the DAG's producer runs: no unit tests, saved queries or exposures (include/pipeline/dbt.py)
+    warehouse.dbt("build", *PRODUCER_FLAGS, *selection)
     wall = time.perf_counter() - started
     done = resource.getrusage(resource.RUSAGE_CHILDREN)
     LAST_BUILD.update(cpu=LAST_BUILD.get("cpu", 0.0) + (done.ru_utime - cpu.ru_utime) + (done.ru_stime - cpu.ru_stime),
