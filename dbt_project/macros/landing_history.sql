@@ -30,22 +30,16 @@
 {% macro landing_history(entities) -%}
 {%- set columns = contract_columns(entities[0]) | map(attribute='name') | list -%}
 {%- set spools = [] -%}
+{%- set version_range = none -%}
 {%- if execute -%}
     {%- set ledger = adapter.get_relation(database=this.database, schema=this.schema, identifier='landing_ledger') -%}
-    {%- set pending -%}
-        select inspected.file, inspected.file_version, inspected.sha256
+    {%- set unaccounted -%}
+        select inspected.file, inspected.file_version, inspected.sha256, inspected.landed_date
         from {{ ref('landing_inspection') }} as inspected
         where inspected.outcome = 'accepted'
           and inspected.kind = 'part'
           and inspected.entity in ({% for e in entities %}{{ sql_string(e) }}{{ ", " if not loop.last }}{% endfor %})
           and {{ within_run_scope('inspected.landed_date') }}
-          {%- if is_incremental() %}
-          and not exists (
-              select 1 from {{ this }} as history
-              where history._source_file = inspected.file
-                and history._source_file_version = inspected.file_version
-          )
-          {%- endif %}
           {%- if is_incremental() and ledger is not none %}
           and not exists (
               select 1 from {{ ledger }} as accounted
@@ -53,7 +47,43 @@
           )
           {%- endif %}
     {%- endset -%}
-    {%- set spools = spool_paths(pending) -%}
+    {%- if is_incremental() -%}
+        {#- the files' rows are in the history only under the files' own dt folders (_landed_date):
+            a constant range the history's zone maps skip on, instead of the whole history #}
+        {%- set dates = run_query("select cast(min(landed_date) as varchar), cast(max(landed_date) as varchar) from ("
+                                  ~ unaccounted ~ ") as files").rows[0] -%}
+        {%- set pending -%}
+            select file, file_version, sha256 from ({{ unaccounted }}) as inspected
+            where not exists (
+                select 1 from {{ this }} as history
+                where history._landed_date between cast('{{ dates[0] }}' as date) and cast('{{ dates[1] }}' as date)
+                  and history._source_file = inspected.file
+                  and history._source_file_version = inspected.file_version
+            )
+        {%- endset -%}
+        {%- set pending = pending if dates[0] is not none else unaccounted -%}
+    {%- else -%}
+        {%- set pending = unaccounted -%}
+    {%- endif -%}
+    {%- set spools = spool_paths("select file, file_version, sha256 from (" ~ pending ~ ") as pending") -%}
+    {%- if spools and is_incremental() -%}
+        {#- the batch's smallest and largest version (key columns only; none when a row lacks one:
+            its version is a hash, anywhere in the order): the history is looked up within them,
+            a constant range its zone maps skip on when the keys follow the landing order
+            (transactions: the date is in txn_id); a day of re-sent old versions reads more #}
+        {%- set identity = contract_identity(entities[0]).key + ([contract_identity(entities[0]).version_column] if contract_identity(entities[0]).version_column else []) -%}
+        {%- set ranged -%}
+            select
+                cast(min({{ identity_expression(identity) }}) as varchar),
+                cast(max({{ identity_expression(identity) }}) as varchar),
+                count(*) filter (where {% for c in identity %}{{ adapter.quote(c) }} is null{{ " or " if not loop.last }}{% endfor %})
+            from ({{ read_spool(spools, columns) }}) as spooled
+        {%- endset -%}
+        {%- set bounds = run_query(ranged).rows[0] -%}
+        {%- if bounds[2] == 0 and bounds[0] is not none -%}
+            {%- set version_range = [bounds[0], bounds[1]] -%}
+        {%- endif -%}
+    {%- endif -%}
 {%- endif -%}
 with
 
@@ -98,6 +128,9 @@ history as (
         0 as _batch
     from {{ this }}
     where _version_id in (select _version_id from identified)
+    {%- if version_range %}
+      and _version_id between {{ sql_string(version_range[0]) }} and {{ sql_string(version_range[1]) }}
+    {%- endif %}
 ),
 {%- endif %}
 
