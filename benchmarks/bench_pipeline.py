@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.conftest import AzuriteProcess, _free_port  # noqa: E402  (a real Azurite, as in the tests)
+from tests.e2e import harness  # noqa: E402  (the same isolated Airflow environment as the e2e tests)
 
 PYTHON = ROOT / ".venv" / "bin" / "python"
 
@@ -57,26 +58,14 @@ def cpu_of_children() -> float:
 
 
 def isolated_env(work: Path, connection_string: str, azurite_port: int) -> dict[str, str]:
-    """os.environ without its Airflow and FSDP settings, plus the embedded Airflow's variables,
-    every path under ``work``."""
-    from include.pipeline.embedded import embedded_env, prepare_home
-
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "FSDP_"))}
-    base.update({
-        "AIRFLOW_HOME": str(work / "airflow"),
-        "FSDP_DUCKDB_PATH": str(work / "warehouse" / "fsdp.duckdb"),
-        "FSDP_DBT_DOCS_DIR": str(work / "dbt_docs"),
-        "FSDP_REPORTS_DIR": str(work / "reports"),
-        "FSDP_SERVING_DIR": str(work / "serving"),
-        "FSDP_DBT_TARGET_DIR": str(work / "dbt_target"),
+    """The tests' isolated embedded environment (every path under ``work``), with the run's logs,
+    the catalog's recorded requests and this Azurite."""
+    env = harness.isolated_env(work, connection_string)
+    env.update({
         "FSDP_LOG_DIR": str(work / "logs"),
         "FSDP_CATALOG_OUT": str(work / "catalog" / "openmetadata-requests.json"),
-        "AZURE_STORAGE_CONNECTION_STRING": connection_string,
         "AZURITE_BLOB_PORT": str(azurite_port),   # scripts/lib.sh finds this Azurite up and starts none
     })
-    env = {**base, **embedded_env(base=base)}
-    prepare_home(env)
-    env["PATH"] = f"{PYTHON.parent}{os.pathsep}{env.get('PATH', '')}"
     return env
 
 
@@ -208,10 +197,9 @@ def main(argv: list[str] | None = None) -> int:
                 status = status or result["exit"]
         if args.only in (None, "parse"):
             if not (Path(env["AIRFLOW_HOME"]) / "airflow.db").exists():
-                subprocess.run([str(PYTHON), "-m", "include.pipeline.embedded", "init"], cwd=ROOT, env=env, check=True)
+                harness.init_airflow(env)
             if not (Path(env["FSDP_DBT_TARGET_DIR"]) / "manifest.json").exists():   # what Cosmos renders from
-                subprocess.run([str(PYTHON), "-m", "include.pipeline.dbt", "parse"], cwd=ROOT, env=env, check=True,
-                               stdout=subprocess.DEVNULL)
+                harness.parse_manifest(env)
             status = parse_figures(env, args.parses) or status
     finally:
         azurite.stop()

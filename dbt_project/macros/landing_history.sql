@@ -71,7 +71,8 @@
             its version is a hash, anywhere in the order): the history is looked up within them,
             a constant range its zone maps skip on when the keys follow the landing order
             (transactions: the date is in txn_id); a day of re-sent old versions reads more #}
-        {%- set identity = contract_identity(entities[0]).key + ([contract_identity(entities[0]).version_column] if contract_identity(entities[0]).version_column else []) -%}
+        {%- set declared = contract_identity(entities[0]) -%}
+        {%- set identity = declared.key + ([declared.version_column] if declared.version_column else []) -%}
         {%- set ranged -%}
             select
                 cast(min({{ identity_expression(identity) }}) as varchar),
