@@ -69,3 +69,39 @@
     where not is_valid
     {%- endif %}
 {%- endmacro %}
+
+{#
+    The smallest and largest value of `column` in `relation` among the rows matching `where`, as two
+    SQL literals of the column's type (`cast('...' as <type>)`), read once before the query runs.
+    A probe of a large table by a small set of keys (not exists, in, a semi-join) gets
+    `and column between lo and hi` beside it: a constant range that DuckDB's zone maps skip row
+    groups on, where the join alone scans the whole table. Returns none while parsing, when the
+    relation does not exist yet (or is a unit test's fixture) and when no row matches; the caller
+    then adds no range, which changes no result.
+#}
+{% macro value_range(relation, column, where='1 = 1') -%}
+    {#- a unit test's input is a fixture CTE, not a relation: no schema to look it up in -#}
+    {%- if not execute or relation.schema is none or relation.identifier is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set existing = load_relation(relation) -%}
+    {%- if existing is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set query -%}
+        select
+            cast(min({{ column }}) as varchar) as lo,
+            cast(max({{ column }}) as varchar) as hi,
+            any_value(typeof({{ column }})) as type_name
+        from {{ existing }}
+        where {{ where }}
+    {%- endset -%}
+    {%- set row = run_query(query).rows[0] -%}
+    {%- if row[0] is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return([
+        'cast(' ~ sql_string(row[0]) ~ ' as ' ~ row[2] ~ ')',
+        'cast(' ~ sql_string(row[1]) ~ ' as ' ~ row[2] ~ ')'
+    ]) }}
+{%- endmacro %}

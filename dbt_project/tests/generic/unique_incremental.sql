@@ -11,8 +11,14 @@
     is goes unchecked by the next days' runs. Two things close it: the Soda gate counts duplicates
     over the whole served table on every run (include/quality/checks/transaction_dp.yml), and
     `--vars '{test_whole_tables: true}'` turns this test back into `unique` over every row.
+
+    The whole-table probe is bounded by the latest batch's smallest and largest key (value_range):
+    a key outside that range cannot equal one of the batch's keys, and the constant range lets
+    DuckDB skip the row groups outside it instead of reading the whole key column.
 #}
 {% test unique_incremental(model, column_name, batch_column) %}
+
+{%- set bounds = value_range(model, column_name, column_name ~ ' is not null and ' ~ latest_batch(batch_column, model)) %}
 
 with
 
@@ -29,6 +35,9 @@ final as (
         count(*) as n_records
     from {{ model }}
     where {{ column_name }} in (select unique_field from latest_batch)
+    {%- if bounds %}
+      and {{ column_name }} between {{ bounds[0] }} and {{ bounds[1] }}
+    {%- endif %}
     group by {{ column_name }}
     having count(*) > 1
 )
