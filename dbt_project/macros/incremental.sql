@@ -75,9 +75,10 @@
     SQL literals of the column's type (`cast('...' as <type>)`), read once before the query runs.
     A probe of a large table by a small set of keys (not exists, in, a semi-join) gets
     `and column between lo and hi` beside it: a constant range that DuckDB's zone maps skip row
-    groups on, where the join alone scans the whole table. Returns none while parsing, when the
-    relation does not exist yet (or is a unit test's fixture) and when no row matches; the caller
-    then adds no range, which changes no result.
+    groups on, where the join alone scans the whole table. Returns none while parsing and when the
+    relation does not exist yet (or is a unit test's fixture); the caller then adds no range, which
+    changes no result. When the relation exists and no row matches, it
+    returns an empty list: the caller then knows the set is empty (transaction_dp skips its probe).
 #}
 {% macro value_range(relation, column, where='1 = 1') -%}
     {#- a unit test's input is a fixture CTE, not a relation: no schema to look it up in -#}
@@ -98,7 +99,7 @@
     {%- endset -%}
     {%- set row = run_query(query).rows[0] -%}
     {%- if row[0] is none -%}
-        {{ return(none) }}
+        {{ return([]) }}
     {%- endif -%}
     {{ return([
         'cast(' ~ sql_string(row[0]) ~ ' as ' ~ row[2] ~ ')',

@@ -5,7 +5,8 @@
     since the last run, including re-checked ones; the output port (include/output_port) publishes
     the table partitioned by txn_date after the quality gate. The guard probes the published
     history only within the run's smallest and largest txn_id (value_range), a constant range
-    that DuckDB's zone maps skip row groups on. -#}
+    that DuckDB's zone maps skip row groups on; on a day with nothing accepted (an empty range) the
+    probe is left out, as DuckDB would otherwise build the history's hash table for no row. -#}
 {{ config(
     materialized='incremental',
     on_schema_change='fail'
@@ -48,6 +49,8 @@ final as (
         where published.txn_id = validated.txn_id
         {%- if bounds %}
           and published.txn_id between {{ bounds[0] }} and {{ bounds[1] }}
+        {%- elif bounds is not none %}
+          and false
         {%- endif %}
     )
     {%- endif %}
