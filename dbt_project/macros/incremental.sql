@@ -71,30 +71,32 @@
 {%- endmacro %}
 
 {#
-    The smallest and largest value of `column` in `relation` among the rows matching `where`, as two
+    The smallest and largest value of `column` among the rows of `relation` matching `where`, as two
     SQL literals of the column's type (`cast('...' as <type>)`), read once before the query runs.
     A probe of a large table by a small set of keys (not exists, in, a semi-join) gets
     `and column between lo and hi` beside it: a constant range that DuckDB's zone maps skip row
-    groups on, where the join alone scans the whole table. Returns none while parsing and when the
-    relation does not exist yet (or is a unit test's fixture); the caller then adds no range, which
-    changes no result. When the relation exists and no row matches, it
-    returns an empty list: the caller then knows the set is empty (transaction_dp skips its probe).
+    groups on, where the join alone scans the whole table. `relation` is a relation, or a string
+    that can follow `from` (a parenthesised, aliased subquery). Returns none while parsing and when
+    the relation does not exist yet (or is a unit test's fixture); the caller then adds no range,
+    which changes no result. When no row matches it returns an empty list: the caller then knows
+    the set is empty (transaction_dp skips its probe).
 #}
 {% macro value_range(relation, column, where='1 = 1') -%}
-    {#- a unit test's input is a fixture CTE, not a relation: no schema to look it up in -#}
-    {%- if not execute or relation.schema is none or relation.identifier is none -%}
+    {%- if not execute -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set existing = load_relation(relation) -%}
-    {%- if existing is none -%}
-        {{ return(none) }}
+    {%- if relation is not string -%}
+        {#- a unit test's input is a fixture CTE, not a relation: no schema to look it up in -#}
+        {%- if relation.schema is none or relation.identifier is none or load_relation(relation) is none -%}
+            {{ return(none) }}
+        {%- endif -%}
     {%- endif -%}
     {%- set query -%}
         select
             cast(min({{ column }}) as varchar) as lo,
             cast(max({{ column }}) as varchar) as hi,
             any_value(typeof({{ column }})) as type_name
-        from {{ existing }}
+        from {{ relation }}
         where {{ where }}
     {%- endset -%}
     {%- set row = run_query(query).rows[0] -%}

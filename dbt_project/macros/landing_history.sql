@@ -50,18 +50,17 @@
     {%- if is_incremental() -%}
         {#- the files' rows are in the history only under the files' own dt folders (_landed_date):
             a constant range the history's zone maps skip on, instead of the whole history #}
-        {%- set dates = run_query("select cast(min(landed_date) as varchar), cast(max(landed_date) as varchar) from ("
-                                  ~ unaccounted ~ ") as files").rows[0] -%}
+        {%- set dates = value_range('(' ~ unaccounted ~ ') as files', 'landed_date') -%}
         {%- set pending -%}
             select file, file_version, sha256 from ({{ unaccounted }}) as inspected
             where not exists (
                 select 1 from {{ this }} as history
-                where history._landed_date between cast('{{ dates[0] }}' as date) and cast('{{ dates[1] }}' as date)
+                where history._landed_date between {{ dates[0] }} and {{ dates[1] }}
                   and history._source_file = inspected.file
                   and history._source_file_version = inspected.file_version
             )
         {%- endset -%}
-        {%- set pending = pending if dates[0] is not none else unaccounted -%}
+        {%- set pending = pending if dates else unaccounted -%}
     {%- else -%}
         {%- set pending = unaccounted -%}
     {%- endif -%}

@@ -11,11 +11,13 @@
       5 Self Aware Avoiders      creditworthy (CIBIL 700 or more) but holding no credit card
       6 Generic                  everyone else (including too little behaviour to tell)
     Thresholds live in the variables below; the unit tests pin each rule and the order.
-    The window's last day is also read once before the query (value_range) and inlined as a
-    constant beside the join on window_end, so the scan of the transaction history skips the row
-    groups older than the window instead of reading every row (the result is the same). -#}
+    The window's last day is read once before the query (value_range) and inlined as a constant,
+    so the scan of the transaction history skips the row groups older than the window instead of
+    reading every row; a unit test's fixture has no relation to read it from, so there the window
+    ends at window_end's max(txn_date), the same day. -#}
 {%- set window_days = 90 -%}
 {%- set dates = value_range(ref('transactions'), 'txn_date') -%}
+{%- set last_day = dates[1] if dates else 'window_end.last_day' -%}
 {%- set recovering_below, prosperous_from = 700, 750 -%}
 {%- set stressed_utilisation, stressed_ratio, prosperous_utilisation = 0.7, 1.5, 0.3 -%}
 {%- set deal_min_txns, deal_share = 3, 0.25 -%}
@@ -47,10 +49,7 @@ behaviour as (
                  or transactions.txn_reason = 'Refund') then 1 else 0 end) as deal_txns
     from transactions
     cross join window_end
-    where transactions.txn_date > {{ dbt.dateadd('day', -window_days, 'window_end.last_day') }}
-    {%- if dates %}
-      and transactions.txn_date > {{ dbt.dateadd('day', -window_days, dates[1]) }}
-    {%- endif %}
+    where transactions.txn_date > {{ dbt.dateadd('day', -window_days, last_day) }}
     group by transactions.cust_id
 ),
 
