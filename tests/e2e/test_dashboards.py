@@ -394,7 +394,10 @@ def test_only_the_admin_group_sees_the_governance_dashboard(stack, renders, slic
     mine = {i for i, k in slices.items() if k.startswith("governance_")}
     (top,) = [i for i in mine if slices[i] == "governance_top_callers"]
     admin_rows = _replay(users["adm_group"], gov, slices, "governance_top_callers")
-    assert admin_rows == answer_rows(gov, slices, "governance_top_callers")
+    rendered = answer_rows(gov, slices, "governance_top_callers")
+    # the chart sorts by calls only: callers with as many calls come in either order, run to run
+    assert [r["calls"] for r in admin_rows] == sorted((r["calls"] for r in admin_rows), reverse=True)
+    assert sorted(admin_rows, key=repr) == sorted(rendered, key=repr)
     assert users["adm_group"].get(f"/api/v1/dashboard/{GOVERNANCE}")["result"]["slug"] == GOVERNANCE
     for name in ("ana_north", "ana_nozone", "vic_south", "vic_all"):
         api = users[name]
