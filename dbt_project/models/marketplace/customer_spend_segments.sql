@@ -8,7 +8,7 @@
     Incremental: a run recomputes only the customer-months that received debits since the table's
     latest _validated_at (usually the day's month; a late transaction's old month too), from every
     debit of those customer-months, and replaces them (delete+insert on cust_id, spend_month). The
-    months concerned are read first and inlined, so the scan of `transactions` skips the other
+    months concerned are read first and inlined (value_range), so the scan of `transactions` skips the other
     months' row groups. -#}
 {%- set medium_from, high_from = 25000, 100000 -%}
 {{ config(
@@ -17,11 +17,8 @@
     unique_key=['cust_id', 'spend_month'],
     on_schema_change='fail'
 ) }}
-{%- set months = none -%}
-{%- if is_incremental() and execute -%}
-    {%- set months = run_query("select cast(min(txn_month) as varchar), cast(max(txn_month) as varchar) from "
-        ~ ref('transactions') ~ " where debit_amount > 0 and " ~ ingested_after_watermark('_validated_at')).rows[0] -%}
-{%- endif %}
+{%- set months = value_range(ref('transactions'), 'txn_month', 'debit_amount > 0 and '
+                             ~ ingested_after_watermark('_validated_at')) if is_incremental() else none %}
 with
 
 {%- if months is not none %}
@@ -39,10 +36,10 @@ transactions as (
     inner join touched
         on transactions.cust_id = touched.cust_id and transactions.txn_month = touched.txn_month
     where transactions.debit_amount > 0
-      {%- if months[0] is none %}
-      and false  {#- nothing new: no month to recompute #}
+      {%- if months %}
+      and transactions.txn_month between {{ months[0] }} and {{ months[1] }}
       {%- else %}
-      and transactions.txn_month between cast('{{ months[0] }}' as date) and cast('{{ months[1] }}' as date)
+      and false  {#- nothing new: no month to recompute #}
       {%- endif %}
     {%- else %}
     where transactions.debit_amount > 0
